@@ -1,0 +1,142 @@
+"""The served configuration: a versioned pydantic model loaded from YAML.
+
+One file names the engines, which engine serves each tier and direction, the default policy,
+and the speech stages.  ``serve`` exposes exactly one such file, and experiments are variations
+of it, so what was measured is what gets served.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rtt.errors import ConfigError
+
+CONFIG_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineConfig(_Strict):
+    backend: Literal["llama", "ctranslate2", "apertium"]
+    # A packaged model name from `rtt models list`, or a path to the user's own model file/dir.
+    model: str = ""
+    threads: int | None = None
+    n_ctx: int = 2048
+    prompt: Literal["auto", "chatml", "gemma", "fewshot"] = "auto"
+    repeat_penalty: float = 1.1
+    beam_size: int = 1
+    compute_type: str = "int8"
+    # Directions this engine serves ("es-en"); empty = every direction it supports.
+    directions: list[str] = Field(default_factory=list)
+
+
+class MtConfig(_Strict):
+    engines: dict[str, EngineConfig]
+    # tier -> direction ("es-en" or "*") -> ordered engine names (first available wins)
+    tiers: dict[str, dict[str, list[str]]]
+    default_tier: str = "fast"
+    # Tier used to re-translate a finished sentence when `final_tier` differs from the live tier.
+    final_tier: str | None = None
+
+    @field_validator("tiers")
+    @classmethod
+    def _names_exist(cls, v: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        if not v:
+            raise ValueError("at least one tier is needed")
+        return v
+
+
+class PolicyConfig(_Strict):
+    name: str = "wait-k"
+    stabilization: Literal["fast", "balanced", "aggressive"] = "balanced"
+
+
+class TextConfig(_Strict):
+    max_chars: int = 5000
+    max_batch: int = 64
+    formality: Literal["default", "formal", "informal"] = "default"
+    punctuation: bool = True
+    mask_profanity: bool = False
+    mask_pii: bool = False
+
+
+class VadConfig(_Strict):
+    backend: Literal["silero", "webrtc", "energy"] = "silero"
+    model: str = "silero-vad"
+    threshold: float = 0.5
+    min_silence_ms: int = 500  # silence that closes an utterance (endpointing)
+    speech_pad_ms: int = 100
+    max_utterance_s: float = 15.0
+    silence_timeout_s: float = 60.0
+    webrtc_aggressiveness: int = 2
+
+
+class AsrConfig(_Strict):
+    backend: Literal["faster-whisper"] = "faster-whisper"
+    model: str = "whisper-base-ct2"
+    compute_type: str = "int8"
+    threads: int | None = None
+    beam_size_partial: int = 1
+    beam_size_final: int = 1
+    partial_interval_ms: int = 500
+    max_window_s: float = 15.0
+    agreement_n: int = 2
+
+
+class TtsConfig(_Strict):
+    enabled: bool = True
+    chunk_ms: int = 80
+    piper_model: str = "piper-en-us-joe-medium"
+    # target language -> "piper" | "espeak"
+    voices: dict[str, str] = Field(default_factory=lambda: {"en": "piper"})
+
+
+class RttConfig(_Strict):
+    version: int = CONFIG_VERSION
+    name: str = "default"
+    mt: MtConfig
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    text: TextConfig = Field(default_factory=TextConfig)
+    vad: VadConfig = Field(default_factory=VadConfig)
+    asr: AsrConfig = Field(default_factory=AsrConfig)
+    tts: TtsConfig = Field(default_factory=TtsConfig)
+    # Free-form section for the service (serve/ validates it with its own model).
+    serve: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v != CONFIG_VERSION:
+            raise ValueError(f"config version {v} is not supported (expected {CONFIG_VERSION})")
+        return v
+
+
+DEFAULT_CONFIG_PATH = Path(__file__).parent / "data" / "default.yaml"
+
+
+def load_config(path: str | Path | None = None) -> RttConfig:
+    src = Path(path) if path else DEFAULT_CONFIG_PATH
+    try:
+        raw = yaml.safe_load(src.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {src} does not exist", path=str(src)) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {src} is not valid YAML: {exc}", path=str(src)) from exc
+    return parse_config(raw, str(src))
+
+
+def parse_config(raw: Any, origin: str = "<dict>") -> RttConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config {origin} must be a mapping", path=origin)
+    try:
+        return RttConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"config {origin}: {where}: {first['msg']}", path=origin) from exc

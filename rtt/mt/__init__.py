@@ -1,0 +1,1 @@
+"""Machine translation engines behind one protocol (:class:`rtt.mt.base.MtEngine`)."""

@@ -1,0 +1,115 @@
+"""Prompt formats that turn an :class:`MtRequest` into text for a causal LLM.
+
+The committed target prefix is placed *inside the assistant turn*, so the model can only
+continue it.  Everything that stays fixed while a sentence streams in (instructions, examples)
+comes first and the growing source comes last in the user turn, which lets llama.cpp reuse the
+KV cache for the longest common token prefix between consecutive calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from rtt.languages import get_language
+from rtt.mt.base import MtRequest
+
+FORMALITY_HINTS: dict[str, dict[str, str]] = {
+    "es": {"formal": "Address the reader formally (usted).", "informal": "Address the reader informally (tú)."},
+    "de": {"formal": "Address the reader formally (Sie).", "informal": "Address the reader informally (du)."},
+    "fr": {"formal": "Address the reader formally (vous).", "informal": "Address the reader informally (tu)."},
+    "it": {"formal": "Address the reader formally (Lei).", "informal": "Address the reader informally (tu)."},
+    "pt": {"formal": "Address the reader formally (o senhor/a senhora).", "informal": "Address the reader informally (tu/você)."},
+}
+
+# A handful of FLORES-independent sentence pairs for few-shot prompting of base models.
+FEWSHOT: dict[str, list[str]] = {
+    "en": ["The meeting starts at nine tomorrow.", "Please send me the report by Friday.", "It was raining, so we stayed home."],
+    "es": ["La reunión empieza mañana a las nueve.", "Por favor, envíame el informe antes del viernes.", "Estaba lloviendo, así que nos quedamos en casa."],
+    "de": ["Das Treffen beginnt morgen um neun.", "Bitte schick mir den Bericht bis Freitag.", "Es regnete, also blieben wir zu Hause."],
+    "fr": ["La réunion commence demain à neuf heures.", "Merci de m'envoyer le rapport d'ici vendredi.", "Il pleuvait, alors nous sommes restés à la maison."],
+}
+
+
+class PromptFormat(Protocol):
+    name: str
+    stop: tuple[str, ...]
+
+    def render(self, request: MtRequest) -> str: ...
+
+
+def _instructions(request: MtRequest) -> str:
+    src = get_language(request.source_lang).name
+    tgt = get_language(request.target_lang).name
+    parts = [f"Translate the {src} text into {tgt}. Output only the translation."]
+    if request.formality != "default":
+        hint = FORMALITY_HINTS.get(request.target_lang, {}).get(request.formality)
+        if hint:
+            parts.append(hint)
+    if not request.source_complete:
+        parts.append("The text may be the beginning of a sentence; translate only what is there.")
+    parts.extend(request.hints)
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ChatMlPrompt:
+    """Qwen-style ChatML."""
+
+    name: str = "chatml"
+    stop: tuple[str, ...] = ("<|im_end|>", "<|endoftext|>", "\n")
+
+    def render(self, request: MtRequest) -> str:
+        return (
+            "<|im_start|>system\nYou are a professional translator.<|im_end|>\n"
+            f"<|im_start|>user\n{_instructions(request)}\n\n{request.text}<|im_end|>\n"
+            f"<|im_start|>assistant\n{request.target_prefix}"
+        )
+
+
+@dataclass(frozen=True)
+class GemmaPrompt:
+    """Gemma instruction-tuned turns."""
+
+    name: str = "gemma"
+    stop: tuple[str, ...] = ("<end_of_turn>", "<eos>", "\n")
+
+    def render(self, request: MtRequest) -> str:
+        return (
+            f"<start_of_turn>user\n{_instructions(request)}\n\n{request.text}<end_of_turn>\n"
+            f"<start_of_turn>model\n{request.target_prefix}"
+        )
+
+
+@dataclass(frozen=True)
+class FewShotPrompt:
+    """Plain completion with three example pairs, for base (non-instruction) models."""
+
+    name: str = "fewshot"
+    stop: tuple[str, ...] = ("\n",)
+
+    def render(self, request: MtRequest) -> str:
+        src = get_language(request.source_lang)
+        tgt = get_language(request.target_lang)
+        lines = []
+        src_ex = FEWSHOT.get(src.code)
+        tgt_ex = FEWSHOT.get(tgt.code)
+        if src_ex and tgt_ex:
+            for s, t in zip(src_ex, tgt_ex, strict=True):
+                lines.append(f"{src.name}: {s}\n{tgt.name}: {t}\n")
+        lines.append(f"{src.name}: {request.text}\n{tgt.name}:")
+        prefix = f" {request.target_prefix}" if request.target_prefix else ""
+        return "\n".join(lines) + prefix
+
+
+PROMPTS: dict[str, PromptFormat] = {p.name: p for p in (ChatMlPrompt(), GemmaPrompt(), FewShotPrompt())}
+
+
+def detect_prompt(metadata: dict[str, str]) -> PromptFormat:
+    """Pick a format from GGUF metadata when the config says ``auto``."""
+    template = metadata.get("tokenizer.chat_template", "")
+    if "<|im_start|>" in template:
+        return PROMPTS["chatml"]
+    if "<start_of_turn>" in template:
+        return PROMPTS["gemma"]
+    return PROMPTS["fewshot"]

@@ -1,0 +1,116 @@
+"""Engines by name, built lazily from the config, and the tier → engine routing.
+
+A tier lists engines per direction in order of preference; the first one that is installed and
+supports the direction serves it.  So the same config runs on a machine without Apertium (the
+rule tier reports itself unavailable) and on one where a user added an OPUS-MT directory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from rtt.config import EngineConfig, MtConfig
+from rtt.errors import BackendUnavailable, InvalidInput, ModelMissing, UnsupportedLanguage
+from rtt.models.store import ModelStore
+from rtt.mt.base import MtEngine
+
+
+def build_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine:
+    if cfg.backend == "llama":
+        from rtt.mt.llama_engine import LlamaEngine
+
+        return LlamaEngine(
+            store.resolve(cfg.model),
+            name=name,
+            prompt=cfg.prompt,
+            n_ctx=cfg.n_ctx,
+            threads=cfg.threads,
+            repeat_penalty=cfg.repeat_penalty,
+            directions=cfg.directions,
+        )
+    if cfg.backend == "ctranslate2":
+        from rtt.mt.ctranslate2_engine import CTranslate2Engine
+
+        return CTranslate2Engine(
+            store.resolve(cfg.model),
+            name=name,
+            directions=cfg.directions,
+            compute_type=cfg.compute_type,
+            threads=cfg.threads,
+            beam_size=cfg.beam_size,
+        )
+    from rtt.mt.apertium_engine import ApertiumEngine
+
+    return ApertiumEngine(name=name, directions=cfg.directions)
+
+
+class EngineRegistry:
+    def __init__(
+        self,
+        config: MtConfig,
+        store: ModelStore | None = None,
+        builder: Callable[[str, EngineConfig, ModelStore], MtEngine] = build_engine,
+    ) -> None:
+        self.config = config
+        self.store = store or ModelStore()
+        self._builder = builder
+        self._engines: dict[str, MtEngine] = {}
+        self._failures: dict[str, Exception] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def tiers(self) -> list[str]:
+        return list(self.config.tiers)
+
+    def get(self, name: str) -> MtEngine:
+        if name not in self.config.engines:
+            raise InvalidInput(f"unknown engine {name!r}", field="engine")
+        with self._lock:
+            if name in self._engines:
+                return self._engines[name]
+            if name in self._failures:
+                raise self._failures[name]
+            try:
+                engine = self._builder(name, self.config.engines[name], self.store)
+            except (BackendUnavailable, ModelMissing) as exc:
+                self._failures[name] = exc
+                raise
+            self._engines[name] = engine
+            return engine
+
+    def candidates(self, tier: str, source: str, target: str) -> list[str]:
+        if tier not in self.config.tiers:
+            raise InvalidInput(f"unknown tier {tier!r}; configured: {', '.join(self.config.tiers)}", field="tier")
+        routes = self.config.tiers[tier]
+        return routes.get(f"{source}-{target}") or routes.get("*") or []
+
+    def for_direction(self, source: str, target: str, tier: str | None = None) -> MtEngine:
+        tier = tier or self.config.default_tier
+        problems: list[str] = []
+        for name in self.candidates(tier, source, target):
+            try:
+                engine = self.get(name)
+            except (BackendUnavailable, ModelMissing) as exc:
+                problems.append(f"{name}: {exc.message}")
+                continue
+            if engine.supports(source, target):
+                return engine
+            problems.append(f"{name}: does not serve {source}-{target}")
+        if problems and all("does not serve" in p for p in problems):
+            raise UnsupportedLanguage(
+                f"tier {tier!r} has no engine for {source}->{target}", source=source, target=target, tier=tier
+            )
+        raise BackendUnavailable(
+            f"no engine of tier {tier!r} is available for {source}->{target}: " + "; ".join(problems or ["none listed"]),
+            tier=tier,
+        )
+
+    def loaded(self) -> list[str]:
+        return list(self._engines)
+
+    def close(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.close()
+            self._engines.clear()

@@ -1,0 +1,1 @@
+"""The streaming pipeline (VAD → ASR → simultaneous MT → TTS) owned by one :class:`Session`."""

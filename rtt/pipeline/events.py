@@ -1,0 +1,127 @@
+"""What a :class:`~rtt.pipeline.session.Session` emits.  Plain dataclasses: the service maps them
+onto its versioned wire messages, the evaluation runners read them directly.
+
+Times are milliseconds on the session's monotonic clock (0 = session start); ``utterance_id``
+counts utterances (speech segments or text sentences) from 0 within a session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    text: str
+    start_ms: float
+    end_ms: float
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class TargetWord:
+    text: str
+    source_read: int  # source words read when this word was committed (for AL)
+    emitted_ms: float
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    utterance_id: int
+    at_ms: float
+
+
+@dataclass(frozen=True)
+class SpeechStopped:
+    utterance_id: int
+    at_ms: float  # the VAD endpoint: latency to the final translation is measured from here
+
+
+@dataclass(frozen=True)
+class PartialAsr:
+    utterance_id: int
+    committed: str  # never changes afterwards
+    tentative: str  # may be revised
+    at_ms: float
+    language: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.committed} {self.tentative}".strip()
+
+
+@dataclass(frozen=True)
+class FinalAsr:
+    utterance_id: int
+    text: str
+    language: str
+    start_ms: float
+    end_ms: float
+    at_ms: float
+    words: tuple[WordTiming, ...] = ()
+
+
+@dataclass(frozen=True)
+class PartialTranslation:
+    utterance_id: int
+    committed: str
+    tentative: str
+    source_read: int
+    at_ms: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.committed} {self.tentative}".strip()
+
+
+@dataclass(frozen=True)
+class FinalTranslation:
+    utterance_id: int
+    text: str
+    source_text: str
+    source_lang: str
+    target_lang: str
+    at_ms: float
+    # Per-stage latency in ms: e.g. {"vad": .., "asr": .., "mt": .., "endpoint_to_final": ..}
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    words: tuple[TargetWord, ...] = ()
+
+
+@dataclass(frozen=True)
+class TtsAudio:
+    utterance_id: int
+    chunk_index: int
+    pcm16: bytes  # mono little-endian
+    sample_rate: int
+    is_last: bool
+    at_ms: float
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the client should know once, e.g. TTS degraded to captions only."""
+
+    code: str
+    message: str
+    at_ms: float
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    code: str
+    message: str
+    at_ms: float
+    retry_after_ms: int | None = None
+
+
+Event = (
+    SpeechStarted
+    | SpeechStopped
+    | PartialAsr
+    | FinalAsr
+    | PartialTranslation
+    | FinalTranslation
+    | TtsAudio
+    | Notice
+    | ErrorEvent
+)

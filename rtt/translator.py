@@ -1,0 +1,221 @@
+"""The text translation facade: validation, language ID, text policies, tier routing.
+
+``Translator`` is synchronous and thread-safe enough to be called from worker threads (each
+engine serialises its own calls); the service and the speech pipeline call it off the event
+loop.  ``simultaneous()`` returns a :class:`SimultaneousTranslator` that feeds words to a policy
+and applies the same text policies (glossary, formatting, masking) to the streamed target.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rtt.config import RttConfig
+from rtt.errors import InvalidInput
+from rtt.languages import AUTO, check_pair, get_language
+from rtt.models.store import ModelStore
+from rtt.mt.base import MtCost, MtEngine, MtRequest
+from rtt.mt.registry import EngineRegistry
+from rtt.policies.base import EmittedWord, PolicyContext, PolicyStep
+from rtt.policies.factory import make_policy
+from rtt.text.glossary import Glossary
+from rtt.text.langid import detect_language
+from rtt.text.pipeline import TextOptions, finish_target, prepare_source
+
+
+@dataclass
+class TranslationOutcome:
+    text: str
+    source_lang: str
+    target_lang: str
+    detected_lang: str | None
+    engine: str
+    tier: str
+    cost: MtCost = field(default_factory=MtCost)
+
+
+def validate_text(text: object, max_chars: int) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput("text must be a string", field="text")
+    if not text.strip():
+        raise InvalidInput("text is empty", code="EMPTY_TEXT", field="text")
+    if len(text) > max_chars:
+        raise InvalidInput(
+            f"text has {len(text)} characters; the limit is {max_chars}", code="TEXT_TOO_LONG", limit=max_chars
+        )
+    return text
+
+
+class Translator:
+    def __init__(
+        self, config: RttConfig, store: ModelStore | None = None, engines: EngineRegistry | None = None
+    ) -> None:
+        self.config = config
+        self.engines = engines or EngineRegistry(config.mt, store)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def resolve_source(self, text: str, source_lang: str) -> tuple[str, str | None]:
+        if source_lang == AUTO:
+            code, _conf = detect_language(text)
+            return code, code
+        return get_language(source_lang).code, None
+
+    def options(
+        self,
+        source_lang: str,
+        target_lang: str,
+        glossary: Glossary | None = None,
+        formality: str | None = None,
+        punctuation: bool | None = None,
+        mask_pii: bool | None = None,
+        mask_profanity: bool | None = None,
+    ) -> TextOptions:
+        t = self.config.text
+        return TextOptions(
+            glossary=glossary,
+            formality=formality or t.formality,
+            punctuation=t.punctuation if punctuation is None else punctuation,
+            mask_profanity=t.mask_profanity if mask_profanity is None else mask_profanity,
+            mask_pii=t.mask_pii if mask_pii is None else mask_pii,
+            source_lang=source_lang,
+            target_lang=target_lang,
+        )
+
+    def engine_for(self, source_lang: str, target_lang: str, tier: str | None = None) -> MtEngine:
+        return self.engines.for_direction(source_lang, target_lang, tier)
+
+    # -- whole sentences ------------------------------------------------------------------------
+    def translate(
+        self,
+        texts: Sequence[str],
+        source_lang: str,
+        target_lang: str,
+        *,
+        tier: str | None = None,
+        glossary: Glossary | None = None,
+        formality: str | None = None,
+        punctuation: bool | None = None,
+        mask_pii: bool | None = None,
+        mask_profanity: bool | None = None,
+    ) -> list[TranslationOutcome]:
+        if isinstance(texts, str):
+            texts = [texts]
+        if not texts:
+            raise InvalidInput("no text to translate", code="EMPTY_TEXT", field="text")
+        if len(texts) > self.config.text.max_batch:
+            raise InvalidInput(
+                f"batch of {len(texts)} texts; the limit is {self.config.text.max_batch}", code="BATCH_TOO_LARGE"
+            )
+        clean = [validate_text(t, self.config.text.max_chars) for t in texts]
+        check_pair(source_lang, target_lang)
+        tier = tier or self.config.mt.default_tier
+        resolved = [self.resolve_source(t, source_lang) for t in clean]
+        outcomes: list[TranslationOutcome | None] = [None] * len(clean)
+        groups: dict[str, list[int]] = {}
+        for i, (src, _det) in enumerate(resolved):
+            groups.setdefault(src, []).append(i)
+        for src, idx in groups.items():
+            if src == target_lang:  # auto-detected as the target language: nothing to do
+                for i in idx:
+                    outcomes[i] = TranslationOutcome(clean[i], src, target_lang, resolved[i][1], "identity", tier)
+                continue
+            engine = self.engine_for(src, target_lang, tier)
+            opts = self.options(src, target_lang, glossary, formality, punctuation, mask_pii, mask_profanity)
+            prepared = [prepare_source(clean[i], opts) for i in idx]
+            requests = [
+                MtRequest(p.text_for_engine, src, target_lang, formality=opts.formality, hints=p.hints)  # type: ignore[arg-type]
+                for p in prepared
+            ]
+            t0 = time.perf_counter()
+            results = engine.translate_batch(requests)
+            wall = (time.perf_counter() - t0) * 1000
+            for i, p, r in zip(idx, prepared, results, strict=True):
+                text = finish_target(r.text, p.state, opts)
+                cost = r.cost if r.cost.wall_ms else MtCost(wall_ms=wall / len(idx))
+                outcomes[i] = TranslationOutcome(text, src, target_lang, resolved[i][1], engine.name, tier, cost)
+        return [o for o in outcomes if o is not None]
+
+    # -- streaming ------------------------------------------------------------------------------
+    def simultaneous(
+        self,
+        source_lang: str,
+        target_lang: str,
+        *,
+        policy: str | None = None,
+        stabilization: str | None = None,
+        tier: str | None = None,
+        glossary: Glossary | None = None,
+        formality: str | None = None,
+        punctuation: bool | None = None,
+    ) -> SimultaneousTranslator:
+        check_pair(source_lang, target_lang, allow_auto=False)
+        engine = self.engine_for(source_lang, target_lang, tier)
+        opts = self.options(source_lang, target_lang, glossary, formality, punctuation)
+        return SimultaneousTranslator(
+            engine,
+            opts,
+            policy or self.config.policy.name,
+            stabilization or self.config.policy.stabilization,
+        )
+
+    def close(self) -> None:
+        self.engines.close()
+
+
+@dataclass
+class StreamUpdate:
+    """What one push produced, with text policies applied (the user-visible strings)."""
+
+    committed: list[EmittedWord]
+    committed_text: str  # all committed target so far, finished for display
+    tentative: str
+    finished: bool
+    cost: MtCost
+
+
+class SimultaneousTranslator:
+    """Feeds source words of one sentence to a policy; ``reset()`` starts the next sentence."""
+
+    def __init__(self, engine: MtEngine, options: TextOptions, policy: str, stabilization: str) -> None:
+        self.engine = engine
+        self.options = options
+        self.policy_name = policy
+        self.stabilization = stabilization
+        self._new_policy()
+
+    def _new_policy(self) -> None:
+        ctx = PolicyContext(
+            self.engine, self.options.source_lang, self.options.target_lang, formality=self.options.formality
+        )
+        self.policy = make_policy(self.policy_name, ctx, self.stabilization)
+        self._raw_source = ""
+        self._prepared = prepare_source("", self.options)
+
+    def reset(self) -> None:
+        self._new_policy()
+
+    def push(self, text: str, source_finished: bool = False) -> StreamUpdate:
+        # Text policies work on the whole source so far (a glossary term may span two pushes);
+        # the policy gets the engine-side words it has not seen yet.
+        self._raw_source = f"{self._raw_source} {text}".strip()
+        self._prepared = prepare_source(self._raw_source, self.options, streaming=not source_finished)
+        engine_words = self._prepared.text_for_engine.split()
+        self.policy.ctx.hints = self._prepared.hints
+        new_words = engine_words[len(self.policy.source):]
+        step: PolicyStep = self.policy.push(new_words, source_finished)
+        committed_text = finish_target(
+            self.policy.committed_text, self._prepared.state, self.options, partial=not source_finished
+        )
+        tentative = ""
+        if step.tentative:
+            full = finish_target(
+                f"{self.policy.committed_text} {step.tentative}", self._prepared.state, self.options, partial=True
+            )
+            tentative = full[len(committed_text):].strip() if full.startswith(committed_text) else step.tentative
+        return StreamUpdate(step.committed, committed_text, tentative, step.finished, step.cost)
+
+    @property
+    def source_words_read(self) -> int:
+        return len(self.policy.source)

@@ -1,0 +1,123 @@
+"""The service's own settings: the ``serve:`` section of the rtt config plus ``RTT_API_KEYS``.
+
+Everything the service enforces (limits, timeouts, sizes, retention) is a field here, so an
+operator reads one model to know what a deployment allows.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rtt.config import RttConfig
+from rtt.errors import ConfigError
+
+SERVE_SETTINGS_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LimitSettings(_Strict):
+    """Per API key (or per client address when no keys are configured)."""
+
+    concurrent_sessions: int = Field(default=8, ge=1)
+    requests_per_minute: int = Field(default=600, ge=1)
+    audio_seconds_per_minute: float = Field(default=600.0, gt=0)
+    # Process-wide bound on model calls in flight for REST; more wait, and past `max_waiting` get 503.
+    max_inflight_requests: int = Field(default=8, ge=1)
+    max_waiting_requests: int = Field(default=64, ge=0)
+    max_sessions_total: int = Field(default=256, ge=1)
+
+
+class SizeSettings(_Strict):
+    max_message_bytes: int = Field(default=1_048_576, ge=1024)  # one JSON message (base64 inflates audio 4/3)
+    max_audio_frame_bytes: int = Field(default=192_000, ge=320)  # decoded audio per frame (2 s at 48 kHz)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_clip_seconds: float = Field(default=60.0, gt=0)
+    input_queue: int = Field(default=64, ge=2)  # per-session inbound messages
+    output_queue: int = Field(default=256, ge=8)  # per-session outbound messages (partials dropped past it)
+    max_pending_finals: int = Field(default=2048, ge=8)  # a consumer this far behind is cut off
+
+
+class TimeoutSettings(_Strict):
+    hello_s: float = Field(default=10.0, gt=0)
+    idle_s: float = Field(default=120.0, gt=0)
+    # None = the config's vad.silence_timeout_s.
+    silence_s: float | None = None
+    heartbeat_interval_s: float = Field(default=20.0, gt=0)
+    heartbeat_timeout_s: float = Field(default=20.0, gt=0)
+    resume_grace_s: float = Field(default=30.0, ge=0)
+    shutdown_grace_s: float = Field(default=15.0, ge=0)
+
+
+class TlsSettings(_Strict):
+    certfile: str | None = None
+    keyfile: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.certfile and self.keyfile)
+
+
+class RetentionSettings(_Strict):
+    # Off by default: no audio or text outlives the request/session that carried it.
+    transcripts: bool = False
+    ttl_s: float = Field(default=86400.0, gt=0)
+
+
+class ServeSettings(_Strict):
+    version: int = SERVE_SETTINGS_VERSION
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # None disables gRPC; 0 picks a free port (tests).
+    grpc_port: int | None = Field(default=50051, ge=0, le=65535)
+    api_keys: list[str] = Field(default_factory=list)
+    # HMAC secret for browser tokens; None = a random one per process (tokens then don't
+    # survive restarts or travel between worker processes).
+    token_secret: str | None = None
+    token_audience: str = "rtt"
+    allow_insecure_public: bool = False
+    redis_url: str | None = None
+    redis_prefix: str = "rtt:"
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    sizes: SizeSettings = Field(default_factory=SizeSettings)
+    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
+    tls: TlsSettings = Field(default_factory=TlsSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    worker_threads: int = Field(default=4, ge=1)
+    prewarm: bool = True
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> ServeSettings:
+        if self.version != SERVE_SETTINGS_VERSION:
+            raise ValueError(f"serve settings version {self.version} is not supported")
+        if bool(self.tls.certfile) != bool(self.tls.keyfile):
+            raise ValueError("tls needs both certfile and keyfile")
+        return self
+
+    def all_api_keys(self, environ: dict[str, str] | None = None) -> list[str]:
+        env = os.environ if environ is None else environ
+        extra = [k.strip() for k in env.get("RTT_API_KEYS", "").split(",") if k.strip()]
+        return [k for k in self.api_keys if k] + extra
+
+
+def load_serve_settings(config: RttConfig, **overrides: Any) -> ServeSettings:
+    """Validate ``config.serve`` and apply overrides (CLI flags); ``None`` overrides are ignored."""
+    raw = dict(config.serve)
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = ServeSettings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"serve settings: {where}: {first['msg']}", section="serve") from exc
+    for path in (settings.tls.certfile, settings.tls.keyfile):
+        if path and not Path(path).is_file():
+            raise ConfigError(f"serve settings: tls file {path} does not exist", section="serve")
+    return settings
