@@ -32,6 +32,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_INPUT": (400, "the input is not acceptable"),
     "INVALID_AUDIO": (400, "audio bytes are not valid for the declared format (base64, odd PCM length)"),
     "UNSUPPORTED_AUDIO_FORMAT": (400, "encoding, sample rate or channel count is not supported"),
+    "UNSUPPORTED_AUDIO": (400, "the audio format or sample rate is not supported (raised by the pipeline)"),
     "INVALID_GLOSSARY": (400, "a glossary/dictionary must be an object of string to string"),
     "UNSUPPORTED_LANGUAGE": (400, "a language code is unknown, or source equals target"),
     "UNSUPPORTED_VERSION": (400, "the protocol version in hello is not served"),
@@ -78,7 +79,9 @@ class ProtocolError(Exception):
 # -- client -> server ----------------------------------------------------------------------------
 
 Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
-Glossary = dict[str, str]
+# {"term": "translation"} (src == tgt keeps a term verbatim) or {"protected": [..], "forced": {..}};
+# rtt.text.glossary.Glossary.from_json validates the content.
+Glossary = dict[str, str | list[str] | dict[str, str]]
 Encoding = Literal["pcm16le", "opus"]
 FormalityName = Literal["default", "formal", "informal"]
 Stabilization = Literal["fast", "balanced", "aggressive"]
@@ -120,6 +123,8 @@ class SessionConfig(_Client):
 
 class Hello(SessionConfig):
     type: Literal["hello"]
+    # Required for a new session, ignored on resume (the session keeps its languages).
+    target_lang: str | None = None  # type: ignore[assignment]
     version: int = PROTOCOL_VERSION
     seq: Seq | None = None
     # Set to resume a session after a reconnect (within the server's grace period).
@@ -157,10 +162,11 @@ CLIENT_TYPES = ("hello", "input_audio", "input_text", "control")
 _CLIENT_ADAPTER: TypeAdapter[Hello | InputAudio | InputText | Control] = TypeAdapter(ClientMessage)
 
 
-def _error_from_validation(exc: ValidationError, seq: int | None) -> ProtocolError:
+def _error_from_validation(exc: ValidationError, seq: int | None, tagged: bool = True) -> ProtocolError:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
-    where = ".".join(loc[1:] if len(loc) > 1 else loc)
+    # A tagged union puts the message type first in the location; the field path follows.
+    where = ".".join(loc[1:] if tagged and len(loc) > 1 else loc)
     kind = err["type"]
     if any(p in ("glossary", "dictionary") for p in loc):
         return ProtocolError("INVALID_GLOSSARY", f"{where}: {err['msg']}", seq)
@@ -197,17 +203,31 @@ def parse_client_message(raw: str | bytes | dict[str, Any]) -> Hello | InputAudi
     return msg
 
 
+def parse_session_config(raw: str | bytes) -> SessionConfig:
+    """The body of ``POST /v1/sessions`` (the fields of ``hello``)."""
+    try:
+        obj = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("MALFORMED_JSON", "body is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("INVALID_MESSAGE", "body must be a JSON object")
+    try:
+        config = SessionConfig.model_validate(obj)
+    except ValidationError as exc:
+        raise _error_from_validation(exc, None, tagged=False) from None
+    check_audio_format(config.audio)
+    return config
+
+
 def check_audio_format(fmt: AudioFormat, seq: int | None = None) -> None:
     if fmt.channels != 1:
         raise ProtocolError("UNSUPPORTED_AUDIO_FORMAT", "only mono audio (channels=1) is accepted", seq)
-    if fmt.encoding == "pcm16le" and fmt.sample_rate not in SAMPLE_RATES:
+    if fmt.sample_rate not in SAMPLE_RATES:
         raise ProtocolError(
             "UNSUPPORTED_AUDIO_FORMAT",
             f"sample_rate {fmt.sample_rate} is not one of {', '.join(map(str, SAMPLE_RATES))}",
             seq,
         )
-    if fmt.encoding == "opus" and fmt.sample_rate not in (8000, 12000, 16000, 24000, 48000):
-        raise ProtocolError("UNSUPPORTED_AUDIO_FORMAT", f"opus cannot decode at {fmt.sample_rate} Hz", seq)
 
 
 def decode_base64_audio(data: str, seq: int | None = None) -> bytes:

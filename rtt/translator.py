@@ -21,8 +21,8 @@ from rtt.mt.registry import EngineRegistry
 from rtt.policies.base import EmittedWord, PolicyContext, PolicyStep
 from rtt.policies.factory import make_policy
 from rtt.text.glossary import Glossary
-from rtt.text.langid import detect_language
-from rtt.text.pipeline import TextOptions, finish_target, prepare_source
+from rtt.text.langid import identify_language
+from rtt.text.pipeline import TextOptions, finish_target, finish_target_prefix, prepare_source
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Translator:
     # -- helpers ------------------------------------------------------------------------------
     def resolve_source(self, text: str, source_lang: str) -> tuple[str, str | None]:
         if source_lang == AUTO:
-            code, _conf = detect_language(text)
+            code, _conf = identify_language(text)
             return code, code
         return get_language(source_lang).code, None
 
@@ -75,7 +75,7 @@ class Translator:
         t = self.config.text
         return TextOptions(
             glossary=glossary,
-            formality=formality or t.formality,
+            formality=(formality or t.formality),  # type: ignore[arg-type]
             punctuation=t.punctuation if punctuation is None else punctuation,
             mask_profanity=t.mask_profanity if mask_profanity is None else mask_profanity,
             mask_pii=t.mask_pii if mask_pii is None else mask_pii,
@@ -191,7 +191,7 @@ class SimultaneousTranslator:
         )
         self.policy = make_policy(self.policy_name, ctx, self.stabilization)
         self._raw_source = ""
-        self._prepared = prepare_source("", self.options)
+        self._prepared = prepare_source("", self.options, streaming=True)
 
     def reset(self) -> None:
         self._new_policy()
@@ -205,15 +205,16 @@ class SimultaneousTranslator:
         self.policy.ctx.hints = self._prepared.hints
         new_words = engine_words[len(self.policy.source):]
         step: PolicyStep = self.policy.push(new_words, source_finished)
-        committed_text = finish_target(
-            self.policy.committed_text, self._prepared.state, self.options, partial=not source_finished
-        )
+        if source_finished:
+            committed_text = finish_target(self.policy.committed_text, self._prepared.state, self.options)
+        else:
+            committed_text = finish_target_prefix(self.policy.committed_text, self._prepared.state, self.options)
         tentative = ""
         if step.tentative:
-            full = finish_target(
-                f"{self.policy.committed_text} {step.tentative}", self._prepared.state, self.options, partial=True
+            full = finish_target_prefix(
+                f"{self.policy.committed_text} {step.tentative}", self._prepared.state, self.options
             )
-            tentative = full[len(committed_text):].strip() if full.startswith(committed_text) else step.tentative
+            tentative = full[len(committed_text):].strip() if full.startswith(committed_text) else ""
         return StreamUpdate(step.committed, committed_text, tentative, step.finished, step.cost)
 
     @property

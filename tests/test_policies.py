@@ -47,7 +47,8 @@ def test_wait_k_asks_engine_for_only_the_words_it_needs() -> None:
     policy = WaitKPolicy(ctx(engine), k=2)
     feed(policy, SOURCE[:4])
     budgets = [b for _, b in engine.calls]
-    assert budgets[:3] == [1, 1, 1]
+    # one word per step while the source grows; the last (finished) step decodes to the end
+    assert budgets == [1, 1, None]
     # every call continues the committed prefix
     assert [r.target_prefix for r, _ in engine.calls][:3] == ["", "hello", "hello to"]
 
@@ -65,8 +66,9 @@ def test_wait_k_tentative_tail_is_not_committed() -> None:
 def test_committed_words_never_change() -> None:
     policy = LocalAgreementPolicy(ctx(), n=2)
     seen: list[str] = []
-    for step in feed(policy, SOURCE):
-        seen.extend(w.text for w in step.committed)
+    for i, w in enumerate(SOURCE):
+        step = policy.push([w], source_finished=i == len(SOURCE) - 1)
+        seen.extend(x.text for x in step.committed)
         assert policy.committed_text == " ".join(seen)
     assert policy.committed_text == "hello to everyone and good afternoon"
 

@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mt.add_argument("--directions", help="comma-separated, e.g. es-en,en-de (default: all 12 among en/es/de/fr)")
     mt.add_argument("--limit", type=int, default=50, help="FLORES lines per direction (0 = all 506)")
     mt.add_argument("--force", action="store_true", help="re-measure rows already in the output")
+    mt.add_argument("--threads", type=int, help="override every engine's thread count")
     mt.add_argument("--out", type=Path, default=Path("reports/mt/quality.json"))
     mt.set_defaults(func=_mt)
 
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wk.add_argument("--policies", default="wait-1,wait-3,wait-5,wait-7,local-agreement-2,full-sentence")
     wk.add_argument("--limit", type=int, default=30)
     wk.add_argument("--force", action="store_true")
+    wk.add_argument("--threads", type=int, help="override the engine's thread count")
     wk.add_argument("--out", type=Path, default=Path("reports/mt/waitk.json"))
     wk.set_defaults(func=_waitk)
 
@@ -45,10 +47,18 @@ def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    config = load_config(args.config)
+    if args.threads:
+        for engine in config.mt.engines.values():
+            engine.threads = args.threads
+    return config
+
+
 def _mt(args: argparse.Namespace) -> int:
     from rtt.bench.mt import DIRECTIONS, run_quality
 
-    config = load_config(args.config)
+    config = _config(args)
     run_quality(
         config,
         args.out,
@@ -63,7 +73,7 @@ def _mt(args: argparse.Namespace) -> int:
 def _waitk(args: argparse.Namespace) -> int:
     from rtt.bench.mt import run_waitk
 
-    config = load_config(args.config)
+    config = _config(args)
     run_waitk(
         config, args.out, args.engine, _csv(args.directions) or [], _csv(args.policies) or [], args.limit or None, args.force
     )

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rtt.config import load_config
+from typing import TYPE_CHECKING
+
 from rtt.errors import InvalidInput
-from rtt.text.glossary import parse_glossary
-from rtt.translator import Translator, validate_text
+
+if TYPE_CHECKING:
+    from rtt.translator import Translator
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,15 +51,21 @@ def _glossary(spec: str | None):  # type: ignore[no-untyped-def]
         return None
     import json
 
+    from rtt.text.glossary import Glossary
+
     raw = Path(spec[1:]).read_text(encoding="utf-8") if spec.startswith("@") else spec
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"--glossary is not valid JSON: {exc.msg}", code="INVALID_GLOSSARY") from exc
-    return parse_glossary(data)
+    return Glossary.from_json(data)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so that `rtt --help` and unrelated commands stay fast.
+    from rtt.config import load_config
+    from rtt.translator import Translator, validate_text
+
     config = load_config(args.config)
     if args.input is None and args.text is None:
         raise InvalidInput("give the text to translate, or --input FILE", code="EMPTY_TEXT")

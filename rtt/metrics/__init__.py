@@ -19,7 +19,6 @@ from rtt.metrics.latency import (
 )
 from rtt.metrics.qe import QE_LABEL, UseSimilarity, qe_similarity_or_none
 from rtt.metrics.quality import MetricScore, bleu_tokenizer_for, corpus_bleu, corpus_chrf, sentence_chrf
-from rtt.metrics.summary import MetricsSummary, summarize
 from rtt.metrics.timeliness import (
     ErasureStats,
     SegmentTiming,
@@ -47,7 +46,6 @@ __all__ = [
     "LatencyInstance",
     "LatencyScores",
     "MetricScore",
-    "MetricsSummary",
     "SegmentTiming",
     "UseSimilarity",
     "WerCounts",
@@ -72,7 +70,6 @@ __all__ = [
     "segment_latency",
     "sentence_chrf",
     "start_offset",
-    "summarize",
     "timing_summary",
     "utterance_wer",
     "utterance_wer_counts",

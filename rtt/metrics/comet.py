@@ -57,7 +57,10 @@ class CometScorer:
     def segment_scores(self, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str]) -> list[float]:
         if not (len(srcs) == len(hyps) == len(refs)):
             raise InvalidInput(
-                "srcs, hyps and refs must have the same length", srcs=len(srcs), hyps=len(hyps), refs=len(refs)
+                "srcs, hyps and refs must have the same length",
+                srcs=len(srcs),
+                hyps=len(hyps),
+                refs=len(refs),
             )
         if not srcs:
             raise InvalidInput("cannot score an empty corpus")

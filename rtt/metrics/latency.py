@@ -170,8 +170,8 @@ def corpus_latency(instances: Sequence[LatencyInstance]) -> LatencyScores | None
     if not scored:
         return None
     fields = ("al", "laal", "dal", "ap", "start_offset", "end_offset")
-    base = {f: mean(getattr(s, f) for s in scored) for f in fields}
-    ca: dict[str, float | None] = {f"{f}_ca": None for f in fields}
-    if all(s.al_ca is not None for s in scored):
-        ca = {f"{f}_ca": mean(float(getattr(s, f"{f}_ca")) for s in scored) for f in fields}
-    return LatencyScores(**base, **ca)
+    base = [mean(getattr(s, f) for s in scored) for f in fields]
+    if not all(s.al_ca is not None for s in scored):
+        return LatencyScores(*base)
+    ca = [mean(float(getattr(s, f"{f}_ca")) for s in scored) for f in fields]
+    return LatencyScores(*base, *ca)

@@ -12,43 +12,58 @@ import time
 from collections.abc import Sequence
 
 from rtt.errors import BackendUnavailable
+from rtt.languages import LANGUAGES
 from rtt.mt.base import MtCost, MtRequest, MtResult, split_words, take_new_words
 
 # Apertium's separator for a batch: a blank line keeps sentences apart in one process call.
 _SEP = "\n\n"
 
 
-def installed_pairs(binary: str = "apertium") -> set[str]:
+def installed_modes(binary: str = "apertium") -> dict[str, str]:
+    """Map our direction names ("es-en") to the installed Apertium modes ("spa-eng")."""
     if shutil.which(binary) is None:
-        return set()
+        return {}
     try:
         proc = subprocess.run([binary, "-l"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
-        return set()
-    return {line.strip() for line in proc.stdout.splitlines() if line.strip()}
+        return {}
+    # Apertium names modes with ISO 639-3 codes (older packages with 639-1 codes).
+    iso3 = {lang.flores: code for code, lang in LANGUAGES.items()}
+    modes: dict[str, str] = {}
+    for mode in (line.strip() for line in proc.stdout.splitlines()):
+        parts = mode.split("-")
+        if len(parts) != 2 or "_" in mode:
+            continue  # variants such as spa-eng_US are not offered separately
+        src, tgt = (iso3.get(p, p if p in LANGUAGES else "") for p in parts)
+        if src and tgt:
+            modes[f"{src}-{tgt}"] = mode
+    return modes
 
 
 class ApertiumEngine:
     def __init__(self, *, name: str = "apertium", directions: Sequence[str] = (), binary: str = "apertium") -> None:
         self.binary = binary
         self.name = name
-        pairs = installed_pairs(binary)
-        if not pairs:
+        self.modes = installed_modes(binary)
+        if not self.modes:
             raise BackendUnavailable(
                 "Apertium is not installed (Debian: apt-get install apertium apertium-en-es)"
             )
-        wanted = set(directions) if directions else {p.replace("_", "-") for p in pairs}
-        self.directions = {d for d in wanted if d in pairs}
+        wanted = set(directions) if directions else set(self.modes)
+        self.directions = {d for d in wanted if d in self.modes}
         if not self.directions:
-            raise BackendUnavailable(f"Apertium has none of the pairs {sorted(wanted)} (installed: {sorted(pairs)})")
+            raise BackendUnavailable(
+                f"Apertium has none of the pairs {sorted(wanted)} (installed: {sorted(self.modes)})"
+            )
 
     def supports(self, source_lang: str, target_lang: str) -> bool:
         return f"{source_lang}-{target_lang}" in self.directions
 
     def _run(self, pair: str, texts: Sequence[str]) -> list[str]:
+        mode = self.modes[pair]
         joined = _SEP.join(t.replace("\n", " ") for t in texts)
         proc = subprocess.run(
-            [self.binary, "-u", pair], input=joined, capture_output=True, text=True, timeout=60
+            [self.binary, "-u", mode], input=joined, capture_output=True, text=True, timeout=60
         )
         if proc.returncode != 0:
             raise BackendUnavailable(f"apertium {pair} failed: {proc.stderr.strip()[:200]}")

@@ -14,14 +14,6 @@ from typing import Protocol
 from rtt.languages import get_language
 from rtt.mt.base import MtRequest
 
-FORMALITY_HINTS: dict[str, dict[str, str]] = {
-    "es": {"formal": "Address the reader formally (usted).", "informal": "Address the reader informally (tú)."},
-    "de": {"formal": "Address the reader formally (Sie).", "informal": "Address the reader informally (du)."},
-    "fr": {"formal": "Address the reader formally (vous).", "informal": "Address the reader informally (tu)."},
-    "it": {"formal": "Address the reader formally (Lei).", "informal": "Address the reader informally (tu)."},
-    "pt": {"formal": "Address the reader formally (o senhor/a senhora).", "informal": "Address the reader informally (tu/você)."},
-}
-
 # A handful of FLORES-independent sentence pairs for few-shot prompting of base models.
 FEWSHOT: dict[str, list[str]] = {
     "en": ["The meeting starts at nine tomorrow.", "Please send me the report by Friday.", "It was raining, so we stayed home."],
@@ -42,12 +34,9 @@ def _instructions(request: MtRequest) -> str:
     src = get_language(request.source_lang).name
     tgt = get_language(request.target_lang).name
     parts = [f"Translate the {src} text into {tgt}. Output only the translation."]
-    if request.formality != "default":
-        hint = FORMALITY_HINTS.get(request.target_lang, {}).get(request.formality)
-        if hint:
-            parts.append(hint)
     if not request.source_complete:
         parts.append("The text may be the beginning of a sentence; translate only what is there.")
+    # Glossary, placeholder and formality instructions come from rtt.text as hints.
     parts.extend(request.hints)
     return " ".join(parts)
 

@@ -54,7 +54,9 @@ class Glossary:
         if isinstance(raw, Glossary):
             return raw
         if not isinstance(raw, dict):
-            raise InvalidInput("glossary must be a JSON object", field="glossary", got=type(raw).__name__)
+            raise InvalidInput(
+                "glossary must be a JSON object", code="INVALID_GLOSSARY", field="glossary", got=type(raw).__name__
+            )
         if raw and set(raw) <= _STRUCTURED_KEYS and _looks_structured(raw):
             protected = raw.get("protected", [])
             forced = raw.get("forced", {})
@@ -124,12 +126,20 @@ class Glossary:
         """How many trailing words of a growing source could still become part of a multi-word
         term (``"Guten"`` while ``"Guten Morgen"`` is in the glossary).  A streaming caller holds
         those words back so that the placeholders it has sent never change."""
-        words = text.split()
-        for n in range(min(len(words), _max_words(self._entries)), 0, -1):
-            tail = _key(" ".join(words[-n:]))
-            if any(k.startswith(tail) and k != tail for k in self._entries):
+        words = _key(text).split(" ")
+        longest = _max_words(self._entries)
+        for n in range(min(len(words), longest - 1), 0, -1):
+            tail = words[-n:]
+            if any(len(k.split(" ")) > n and k.split(" ")[:n] == tail for k in self._entries):
                 return n
         return 0
+
+
+def parse_glossary(raw: Any) -> Glossary | None:
+    """``Glossary.from_json`` that lets "no glossary" (None or an empty object) through as None."""
+    if raw is None or (isinstance(raw, dict) and not raw):
+        return None
+    return Glossary.from_json(raw)
 
 
 def merge_glossaries(session: Glossary | None, request: Glossary | None) -> Glossary | None:

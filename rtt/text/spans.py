@@ -17,6 +17,7 @@ SpanKind = Literal[
     "time",
     "unit",
     "percent",
+    "digits",  # phone, card and other grouped identifiers: kept, never localised
     "number",
 ]
 
@@ -50,3 +51,14 @@ def select_spans(candidates: Iterable[Span]) -> list[Span]:
             continue
         chosen.append(span)
     return chosen
+
+
+def apply_spans(text: str, spans: Iterable[Span]) -> str:
+    """Replace non-overlapping spans (in text order) by their ``replacement``."""
+    out, pos = [], 0
+    for span in spans:
+        out.append(text[pos:span.start])
+        out.append(span.replacement)
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)

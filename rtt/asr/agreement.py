@@ -1,0 +1,48 @@
+"""LocalAgreement-n (Polák et al., 2022; Macháček et al., 2023 "whisper_streaming").
+
+Each partial decode yields a full hypothesis of the utterance so far.  A word is *committed*
+once the last ``n`` hypotheses agree on it (and on everything before it); committed words are
+never revised, and later decodes are forced to continue them.  Agreement is judged on a
+case- and punctuation-insensitive key, and the spelling of the newest hypothesis is kept
+(a later decode that sees more audio often adds the comma).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+from rtt.asr.normalize import normalize_word
+
+
+class LocalAgreement:
+    def __init__(self, n: int = 2) -> None:
+        if n < 1:
+            raise ValueError("local agreement needs n >= 1")
+        self.n = n
+        self.committed: list[str] = []
+        self._tails: deque[list[str]] = deque(maxlen=n)
+
+    def update(self, hypothesis: Sequence[str]) -> list[str]:
+        """Feed one full hypothesis (committed words first); return the words committed now."""
+        tail = list(hypothesis[len(self.committed):])
+        self._tails.append(tail)
+        if len(self._tails) < self.n:
+            return []
+        common = 0
+        shortest = min(len(t) for t in self._tails)
+        while common < shortest and len({normalize_word(t[common]) for t in self._tails}) == 1:
+            common += 1
+        new = tail[:common]
+        if new:
+            self.committed.extend(new)
+            self._tails = deque((t[common:] for t in self._tails), maxlen=self.n)
+        return new
+
+    def tentative(self) -> list[str]:
+        """The newest hypothesis beyond the committed words."""
+        return list(self._tails[-1]) if self._tails else []
+
+    def reset(self) -> None:
+        self.committed = []
+        self._tails.clear()

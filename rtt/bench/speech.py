@@ -1,0 +1,477 @@
+"""Speech benchmarks: ASR tuning (``run_asr_tuning``) and the live pipeline (``run_speech_bench``).
+
+Both read the 23 FLEURS clips in ``$RTT_SHARED_DATA/fleurs`` and write JSON under
+``reports/speech/``.  Nothing here is asserted: the numbers are what the machine measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rtt.bench.common import machine, percentile, write_json
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("RTT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@dataclass(frozen=True)
+class Clip:
+    name: str  # fleurs-es-002
+    lang: str
+    audio_path: Path
+    transcript: str
+    flores_line: int | None
+
+
+def fleurs_clips(data_dir: Path | None = None, langs: Sequence[str] | None = None, per_lang: int | None = None) -> list[Clip]:
+    root = (data_dir or shared_data_dir()) / "fleurs"
+    mapping = {m["clip"]: m["flores_devtest_line"] for m in json.loads((root / "fleurs_flores_map.json").read_text())}
+    clips: list[Clip] = []
+    counts: dict[str, int] = {}
+    for ogg in sorted(root.glob("fleurs-*.ogg")):
+        lang = ogg.stem.split("-")[1]
+        if langs and lang not in langs:
+            continue
+        if per_lang is not None and counts.get(lang, 0) >= per_lang:
+            continue
+        counts[lang] = counts.get(lang, 0) + 1
+        txt = ogg.with_suffix(".txt")
+        clips.append(Clip(ogg.stem, lang, ogg, txt.read_text(encoding="utf-8").strip(), mapping.get(ogg.name)))
+    return clips
+
+
+_FLORES_SUFFIX = {"en": "eng", "es": "spa", "de": "deu", "fr": "fra"}
+
+
+def flores_reference(line: int, lang: str, data_dir: Path | None = None) -> str:
+    path = (data_dir or shared_data_dir()) / "flores200" / f"devtest-1-506.{_FLORES_SUFFIX[lang]}"
+    return path.read_text(encoding="utf-8").splitlines()[line - 1].strip()
+
+
+def speech_span(audio: np.ndarray) -> tuple[int, int]:
+    """First speech start and last speech end (Silero, default endpointing), in samples."""
+    from rtt.audio.framing import Framer
+    from rtt.config import VadConfig
+    from rtt.vad.endpointer import Endpointer, SegmentEnd, SegmentStart
+    from rtt.vad.factory import make_vad
+
+    cfg = VadConfig()
+    vad = make_vad(cfg)
+    ep = Endpointer(cfg, vad.frame_samples)
+    framer = Framer(vad.frame_samples)
+    start, end = None, None
+    for f in framer.push(audio) + framer.flush():
+        for e in ep.process(f, vad.probability(f)):
+            if isinstance(e, SegmentStart) and start is None:
+                start = e.start_sample
+            elif isinstance(e, SegmentEnd):
+                end = e.speech_end_sample
+    for e in ep.flush():
+        if isinstance(e, SegmentEnd):
+            end = e.speech_end_sample
+    if start is None:
+        return 0, len(audio)
+    return start, end if end is not None else len(audio)
+
+
+def _median(xs: list[float]) -> float | None:
+    return round(statistics.median(xs), 1) if xs else None
+
+
+# -- ASR tuning ---------------------------------------------------------------------------------
+def run_asr_tuning(
+    out_path: Path = REPO / "reports" / "speech" / "asr_tuning.json",
+    per_lang: int | None = None,
+    partial_clips_per_lang: int = 1,
+    step_s: float = 0.5,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Measures what makes a Whisper update cheap on this machine (see docs/speech.md)."""
+    out_path = Path(out_path)
+    from rtt.asr.base import DecodeOptions
+    from rtt.asr.streaming import StreamingAsrConfig, UtteranceDecoder
+    from rtt.asr.whisper_engine import WhisperEngine
+    from rtt.audio.files import load_audio_file
+    from rtt.config import AsrConfig
+    from rtt.metrics.wer import word_error_rate
+    from rtt.models.store import ModelStore
+
+    cfg = AsrConfig()
+    t0 = time.perf_counter()
+    engine = WhisperEngine(ModelStore().resolve(cfg.model), cfg.compute_type, cfg.threads)
+    load_s = time.perf_counter() - t0
+    clips = fleurs_clips(per_lang=per_lang)
+    refs = [c.transcript for c in clips]
+    finals: dict[str, dict[str, list[Any]]] = {}
+    partials: dict[str, dict[str, list[Any]]] = {}
+    lid: dict[str, list[Any]] = {"correct_1s": [], "correct_2s": [], "ms": []}
+
+    def add(table: dict[str, dict[str, list[Any]]], key: str, hyp: str, ms: float, extra: dict[str, float] | None = None) -> None:
+        row = table.setdefault(key, {"hyps": [], "ms": []})
+        row["hyps"].append(hyp)
+        row["ms"].append(ms)
+        for k, v in (extra or {}).items():
+            row.setdefault(k, []).append(v)
+
+    partial_refs: list[str] = []
+    seen: dict[str, int] = {}
+    for clip in clips:
+        audio = load_audio_file(clip.audio_path)
+        s, e = speech_span(audio)
+        utt = audio[s:e]
+        log(f"{clip.name}: {len(utt) / 16000:.1f} s of speech")
+        # Finals: faster-whisper's own transcribe() with its defaults, then with the cheap settings.
+        t = time.perf_counter()
+        segs, _ = engine.model.transcribe(utt, language=clip.lang)
+        add(finals, "transcribe_defaults(beam5,vad_filter,fallback,pad30)", " ".join(x.text for x in segs), (time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        segs, _ = engine.model.transcribe(
+            utt, language=clip.lang, beam_size=1, vad_filter=False, temperature=0.0,
+            without_timestamps=True, condition_on_previous_text=False,
+        )
+        add(finals, "transcribe_beam1_novad_nofallback_notimestamps(pad30)", " ".join(x.text for x in segs), (time.perf_counter() - t) * 1000)
+        for window in ("pad30", "fit"):
+            for beam in (1, 5):
+                r = engine.decode(utt, DecodeOptions(language=clip.lang, beam_size=beam, window=window))  # type: ignore[arg-type]
+                add(finals, f"direct_{window}_beam{beam}", r.text, r.total_ms, {"encode_ms": r.encode_ms, "decode_ms": r.decode_ms})
+        r = engine.decode(utt, DecodeOptions(language=clip.lang, window="fit"))
+        words = engine.align(r)
+        t = time.perf_counter()
+        words = engine.align(r)
+        add(finals, "word_alignment_only(fit)", r.text, (time.perf_counter() - t) * 1000, {"words": float(len(words))})
+        r = engine.decode(utt, DecodeOptions(language=clip.lang, window="fit", prompt=flores_context_prompt(clip)))
+        add(finals, "direct_fit_beam1_with_prompt(previous_sentence)", r.text, r.total_ms)
+        # Language ID from the first 1 s / 2 s of speech.
+        for secs in (1, 2):
+            t = time.perf_counter()
+            lang, _p = engine.detect_language(utt[: secs * 16000], ("en", "es", "de", "fr"))
+            lid[f"correct_{secs}s"].append(float(lang == clip.lang))
+            lid["ms"].append((time.perf_counter() - t) * 1000)
+        # Partials every step_s of audio, as the live pipeline does (a subset: ~20 decodes per clip).
+        seen[clip.lang] = seen.get(clip.lang, 0) + 1
+        if seen[clip.lang] > partial_clips_per_lang:
+            continue
+        partial_refs.append(clip.transcript)
+        variants: dict[str, tuple[str, bool]] = {
+            "fit_prefix(committed words forced)": ("fit", True),
+            "fit_noprefix(full re-decode)": ("fit", False),
+            "pad30_prefix": ("pad30", True),
+        }
+        for key, (window, use_prefix) in variants.items():
+            dec = UtteranceDecoder(engine, StreamingAsrConfig(window=window), language=clip.lang)  # type: ignore[arg-type]
+            if not use_prefix:
+                dec._options = _no_prefix(dec._options)  # type: ignore[method-assign]
+            n = int(step_s * 16000)
+            ms, shown = [], []
+            for end in range(n, len(utt) + 1, n):
+                hyp = dec.partial(utt[:end])
+                ms.append(hyp.result.total_ms)
+                shown.append(f"{hyp.committed} {hyp.tentative}".strip())
+            final = dec.final(utt)
+            add(partials, key, final.text, float(np.mean(ms)) if ms else 0.0,
+                {"p95_ms": float(np.percentile(ms, 95)) if ms else 0.0, "calls": float(len(ms)),
+                 "final_reused": float(final.reused_partial), "revisions": float(_revisions(shown))})
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "note": "2 shared CPU cores; other jobs ran at the same time, so absolute ms are noisy; compare within one run.",
+        "model": cfg.model,
+        "compute_type": cfg.compute_type,
+        "model_load_s": round(load_s, 2),
+        "clips": [c.name for c in clips],
+        "finals": {k: _summary(v, refs) for k, v in finals.items()},
+        "partial_clips": len(partial_refs),
+        "partials": {k: _summary(v, partial_refs) for k, v in partials.items()},
+        "language_id": {k: (round(float(np.mean(v)), 3) if v else None) for k, v in lid.items()},
+    }
+    del word_error_rate  # imported to fail early when rtt.metrics is missing
+    write_json(out_path, result)
+    return result
+
+
+def flores_context_prompt(clip: Clip) -> str:
+    """The previous FLORES sentence in the clip's language: stands in for the previous utterance."""
+    if clip.flores_line is None or clip.flores_line < 2 or clip.lang not in _FLORES_SUFFIX:
+        return ""
+    return flores_reference(clip.flores_line - 1, clip.lang)
+
+
+def _no_prefix(make: Callable[..., Any]) -> Callable[..., Any]:
+    import dataclasses
+
+    def wrapped(*a: Any, **k: Any) -> Any:
+        return dataclasses.replace(make(*a, **k), prefix="")
+
+    return wrapped
+
+
+def _revisions(shown: list[str]) -> int:
+    from rtt.metrics.timeliness import segment_erasure
+
+    return segment_erasure(shown).revisions if shown else 0
+
+
+def _summary(row: dict[str, list[Any]], refs: list[str]) -> dict[str, Any]:
+    from rtt.metrics.wer import word_error_rate
+
+    out: dict[str, Any] = {
+        "wer": round(word_error_rate(refs, row["hyps"]), 4),
+        "mean_ms": round(float(np.mean(row["ms"])), 1),
+        "median_ms": _median(row["ms"]),
+    }
+    for k, v in row.items():
+        if k not in ("hyps", "ms"):
+            out[f"mean_{k}"] = round(float(np.mean(v)), 2)
+    return out
+
+
+
+
+# -- live pipeline ------------------------------------------------------------------------------
+TRAILING_SILENCE_S = 1.5  # after the clip, so the VAD endpoint happens as it would live
+CHUNK_MS = 100
+
+
+def _direction(lang: str) -> str:
+    return "es" if lang == "en" else "en"
+
+
+async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realtime: bool, stabilization: str,
+                       policy: str | None = None) -> dict[str, Any]:
+    import asyncio
+
+    from rtt.audio.pcm import encode_pcm16le
+    from rtt.pipeline.session import Session, SessionOptions
+
+    target = _direction(clip.lang)
+    opts = SessionOptions(source_lang=clip.lang, target_lang=target, stabilization=stabilization,
+                          policy=policy or components.config.policy.name)
+    session = Session(components, opts, session_id=clip.name)
+    await session.start()
+    events: list[Any] = []
+
+    async def consume() -> None:
+        async for e in session.events():
+            events.append(e)
+
+    consumer = asyncio.create_task(consume())
+    padded = np.concatenate([audio, np.zeros(int(TRAILING_SILENCE_S * 16000), dtype=np.float32)])
+    step = 16000 * CHUNK_MS // 1000
+    push_ms: list[float] = []  # session clock when each chunk was pushed
+    t0 = time.monotonic()
+    for i, s in enumerate(range(0, len(padded), step)):
+        push_ms.append(session.now_ms())
+        await session.push_audio(encode_pcm16le(padded[s : s + step]))
+        if realtime:
+            await asyncio.sleep(max(0.0, t0 + (i + 1) * CHUNK_MS / 1000 - time.monotonic()))
+        else:
+            await asyncio.sleep(0)
+    await session.close(drain=True)
+    await consumer
+    return {"clip": clip, "events": events, "push_ms": push_ms, "stats": session.stats,
+            "audio_s": len(audio) / 16000, "wall_s": time.monotonic() - t0, "target": target}
+
+
+def _clip_metrics(run: dict[str, Any]) -> dict[str, Any]:
+    from rtt.metrics.timeliness import segment_erasure
+    from rtt.pipeline import events as ev
+
+    events = run["events"]
+    push_ms = run["push_ms"]
+
+    def pushed_at(audio_ms: float) -> float:
+        i = min(len(push_ms) - 1, max(0, int(audio_ms // CHUNK_MS)))
+        return float(push_ms[i])
+
+    asr = [e for e in events if isinstance(e, ev.FinalAsr)]
+    mt = [e for e in events if isinstance(e, ev.FinalTranslation)]
+    out: dict[str, Any] = {
+        "clip": run["clip"].name,
+        "transcript": " ".join(e.text for e in asr),
+        "translation": " ".join(e.text for e in mt),
+        "utterances": len(asr),
+        "errors": [f"{e.code}: {e.message}" for e in events if isinstance(e, ev.ErrorEvent)],
+        "endpoint_to_final_ms": [e.latency_ms.get("endpoint_to_final") for e in mt if "endpoint_to_final" in e.latency_ms],
+        "speech_end_to_final_ms": [e.latency_ms["speech_end_to_final"] for e in mt if "speech_end_to_final" in e.latency_ms],
+        "endpoint_to_asr_final_ms": [e.latency_ms["endpoint_to_asr_final"] for e in mt if "endpoint_to_asr_final" in e.latency_ms],
+        "final_latency_ms": [dict(e.latency_ms) for e in mt],
+        "stats": run["stats"],
+        "audio_s": run["audio_s"],
+    }
+    # onset (the first voiced audio reached the session; FinalAsr.start_ms includes ~100 ms pre-roll)
+    starts = {e.utterance_id: e for e in asr}
+    onset_lat = []
+    for uid, fa in starts.items():
+        first = next((e for e in events if isinstance(e, ev.PartialAsr) and e.utterance_id == uid), None)
+        if first is not None:
+            onset_lat.append(first.at_ms - pushed_at(fa.start_ms + 100))
+    out["onset_to_first_partial_ms"] = onset_lat
+    # revisions of what the user saw
+    asr_er, mt_er = [], []
+    for uid, fa in starts.items():
+        shown = [e.text for e in events if isinstance(e, ev.PartialAsr) and e.utterance_id == uid]
+        if shown:
+            asr_er.append(segment_erasure(shown, fa.text))
+    for ft in mt:
+        shown = [e.text for e in events if isinstance(e, ev.PartialTranslation) and e.utterance_id == ft.utterance_id]
+        if shown:
+            mt_er.append(segment_erasure(shown, ft.text))
+    out["asr_erasure"] = asr_er
+    out["mt_erasure"] = mt_er
+    return out
+
+
+def _erasure_summary(stats: list[Any]) -> dict[str, Any]:
+    if not stats:
+        return {"updates": 0}
+    total = stats[0]
+    for s in stats[1:]:
+        total = total + s
+    return {"updates": total.updates, "revision_rate": round(total.revision_rate, 3),
+            "normalized_erasure": round(total.normalized_erasure, 3)}
+
+
+def _pcts(values: list[float]) -> dict[str, float | None]:
+    return {"n": len(values), "p50": _r(percentile(values, 50)), "p95": _r(percentile(values, 95)),
+            "mean": _r(float(np.mean(values)) if values else None)}
+
+
+def _r(x: float | None) -> float | None:
+    return round(x, 1) if x is not None else None
+
+
+def _aggregate(rows: list[dict[str, Any]], clips: list[Clip]) -> dict[str, Any]:
+    from rtt.metrics.quality import corpus_chrf
+    from rtt.metrics.wer import word_error_rate
+
+    by_name = {c.name: c for c in clips}
+    wer: dict[str, Any] = {}
+    chrf: dict[str, Any] = {}
+    for lang in sorted({by_name[r["clip"]].lang for r in rows}):
+        sel = [r for r in rows if by_name[r["clip"]].lang == lang]
+        wer[lang] = {"wer": round(word_error_rate([by_name[r["clip"]].transcript for r in sel],
+                                                  [r["transcript"] for r in sel]), 4), "clips": len(sel)}
+        tgt = _direction(lang)
+        refs, hyps = [], []
+        for r in sel:
+            c = by_name[r["clip"]]
+            if c.flores_line is not None:
+                refs.append(flores_reference(c.flores_line, tgt))
+                hyps.append(r["translation"])
+        if refs:
+            chrf[f"{lang}-{tgt}"] = {"chrF": round(corpus_chrf(hyps, refs).score, 2), "clips": len(refs)}
+    flat = lambda key: [v for r in rows for v in r[key] if v is not None]  # noqa: E731
+    asr_ms = sum(r["stats"].get("asr", {}).get("partial_ms_total", 0) + r["stats"].get("asr", {}).get("final_ms_total", 0)
+                 for r in rows)
+    mt_ms = sum(r["stats"].get("mt", {}).get("mt_ms_total", 0) for r in rows)
+    audio_s = sum(r["audio_s"] for r in rows)
+    return {
+        "wer": wer,
+        "chrf": chrf,
+        "endpoint_to_final_ms": _pcts(flat("endpoint_to_final_ms")),
+        "speech_end_to_final_ms": _pcts(flat("speech_end_to_final_ms")),
+        "endpoint_to_asr_final_ms": _pcts(flat("endpoint_to_asr_final_ms")),
+        "onset_to_first_partial_ms": _pcts(flat("onset_to_first_partial_ms")),
+        "asr_revisions": _erasure_summary([s for r in rows for s in r["asr_erasure"]]),
+        "mt_revisions": _erasure_summary([s for r in rows for s in r["mt_erasure"]]),
+        "compute_rtf": {"asr": round(asr_ms / 1000 / audio_s, 3) if audio_s else None,
+                        "mt": round(mt_ms / 1000 / audio_s, 3) if audio_s else None},
+        "audio_s": round(audio_s, 1),
+        "errors": [e for r in rows for e in r["errors"]],
+    }
+
+
+def run_speech_bench(
+    out_path: Path = REPO / "reports" / "speech" / "bench.json",
+    realtime: bool = True,
+    clips: list[Clip] | None = None,
+    stabilization_modes: Sequence[str] = ("fast", "aggressive"),
+    stabilization_clips_per_lang: int = 1,
+    concurrency: Sequence[int] = (2,),
+    concurrency_clips: int = 4,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """The FLEURS clips through the live Session at real-time pace (see reports/speech/README.md)."""
+    import asyncio
+
+    out_path = Path(out_path)
+
+    from rtt.audio.files import load_audio_file
+    from rtt.config import load_config
+    from rtt.pipeline.components import Components
+
+    config = load_config()
+    components = Components.load(config)
+    t = time.perf_counter()
+    components.prewarm(asr=True, mt=True)
+    components.translator.translate(["Hola."], "es", "en")  # first call loads the MT weights
+    load_s = time.perf_counter() - t
+    clips = clips or fleurs_clips()
+    audio = {c.name: load_audio_file(c.audio_path) for c in clips}
+    load_avg_start = os.getloadavg()
+
+    def run_all(sel: list[Clip], stabilization: str) -> list[dict[str, Any]]:
+        rows = []
+        for c in sel:
+            run = asyncio.run(_stream_clip(components, c, audio[c.name], realtime=realtime, stabilization=stabilization))
+            row = _clip_metrics(run)
+            log(f"{c.name} [{stabilization}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
+            rows.append(row)
+        return rows
+
+    main_rows = run_all(clips, config.policy.stabilization)
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "load_average_at_start": [round(x, 2) for x in load_avg_start],
+        "realtime": realtime,
+        "config": {"asr": config.asr.model_dump(), "vad": config.vad.model_dump(), "policy": config.policy.model_dump(),
+                   "mt_tier": config.mt.default_tier},
+        "models_load_s": round(load_s, 2),
+        "clips": len(clips),
+        "main": _aggregate(main_rows, clips),
+        "per_clip": [{k: v for k, v in r.items() if k not in ("asr_erasure", "mt_erasure", "stats")} for r in main_rows],
+    }
+    write_json(out_path, result)
+    # revision rate per stabilization mode, on a subset
+    subset = fleurs_clips(per_lang=stabilization_clips_per_lang)
+    modes: dict[str, Any] = {}
+    for mode in stabilization_modes:
+        rows = run_all(subset, mode)
+        agg = _aggregate(rows, subset)
+        modes[mode] = {k: agg[k] for k in ("mt_revisions", "asr_revisions", "endpoint_to_final_ms", "chrf")}
+    base = _aggregate([r for r in main_rows if r["clip"] in {c.name for c in subset}], subset)
+    modes[config.policy.stabilization] = {k: base[k] for k in ("mt_revisions", "asr_revisions", "endpoint_to_final_ms", "chrf")}
+    result["stabilization"] = {"clips": [c.name for c in subset], "modes": modes}
+    write_json(out_path, result)
+    # concurrent streams: N sessions share the models (and the 2 cores) at real-time pace
+    conc: dict[str, Any] = {}
+    sel = clips[:concurrency_clips]
+    for n in concurrency:
+        async def many(n: int = n) -> list[dict[str, Any]]:
+            runs = []
+            for c in sel:
+                group = await asyncio.gather(*[_stream_clip(components, c, audio[c.name], realtime=True,
+                                                            stabilization=config.policy.stabilization) for _ in range(n)])
+                runs.extend(group)
+            return runs
+
+        rows = [_clip_metrics(r) for r in asyncio.run(many())]
+        agg = _aggregate(rows, clips)
+        conc[str(n)] = {k: agg[k] for k in ("endpoint_to_final_ms", "onset_to_first_partial_ms", "compute_rtf", "errors")}
+        log(f"{n} concurrent: {conc[str(n)]['endpoint_to_final_ms']}")
+    result["concurrency"] = {"clips": [c.name for c in sel], "streams": conc}
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    write_json(out_path, result)
+    components.close()
+    return result

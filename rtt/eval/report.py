@@ -1,0 +1,180 @@
+"""Report writers: ``reports/X/`` (results.json, README.md, plots) and the leaderboard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("chrf", "chrF"),
+    ("bleu", "BLEU"),
+    ("comet", "COMET"),
+    ("wer", "WER"),
+    ("al", "AL"),
+    ("laal", "LAAL"),
+    ("first_latency_ms_p50", "first p50 ms"),
+    ("final_latency_ms_p50", "final p50 ms"),
+    ("final_latency_ms_p95", "final p95 ms"),
+    ("normalized_erasure", "NE"),
+    ("check_pass_rate", "checks"),
+    ("n_segments", "n"),
+    ("n_errors", "err"),
+)
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def markdown_table(rows: Sequence[dict[str, Any]], lead: Sequence[tuple[str, str]]) -> str:
+    """Only the metric columns some row has a value for (a text run has no WER column)."""
+    cols = list(lead) + [(k, label) for k, label in TABLE_COLUMNS if any(r.get(k) is not None for r in rows)]
+    lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(fmt(r.get(k)) for k, _ in cols) + " |")
+    return "\n".join(lines)
+
+
+def text_table(rows: Sequence[dict[str, Any]]) -> str:
+    """A plain-text table for the terminal."""
+    cols = [("suite", "suite"), ("pair", "pair"), ("policy", "policy")]
+    cols += [(k, label) for k, label in TABLE_COLUMNS if any(r.get(k) is not None for r in rows)]
+    cells = [[label for _, label in cols]] + [[fmt(r.get(k)) for k, _ in cols] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+    out = []
+    for n, row in enumerate(cells):
+        out.append("  ".join(c.rjust(w) if n and i >= 3 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def _plots(doc: dict[str, Any], out_dir: Path) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    runs = [r for r in doc["runs"] if r.get("chrf") is not None and r.get("al") is not None]
+    written = []
+    if runs:
+        fig, ax = plt.subplots(figsize=(6.5, 4.5))
+        for key in dict.fromkeys(f"{r['suite']} {r['pair']}" for r in runs):
+            pts = sorted(
+                ((r["al"], r["chrf"], r["policy"]) for r in runs if f"{r['suite']} {r['pair']}" == key),
+                key=lambda p: p[0],
+            )
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=key)
+            for x, y, label in pts:
+                ax.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        unit = "ms of audio" if any(r.get("modality") == "speech" for r in runs) else "source words"
+        ax.set_xlabel(f"Average Lagging ({unit})")
+        ax.set_ylabel("chrF")
+        ax.set_title(f"{doc['experiment']['name']}: quality vs latency")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out_dir / "quality_latency.png", dpi=110)
+        plt.close(fig)
+        written.append("quality_latency.png")
+    finals = [s["final_latency_ms"] for r in doc["runs"] for s in r.get("segments", [])
+              if s.get("final_latency_ms") is not None]
+    firsts = [s["first_latency_ms"] for r in doc["runs"] for s in r.get("segments", [])
+              if s.get("first_latency_ms") is not None]
+    if finals:
+        fig, ax = plt.subplots(figsize=(6.5, 4.0))
+        ax.hist(firsts, bins=30, alpha=0.6, label="first partial")
+        ax.hist(finals, bins=30, alpha=0.6, label="final")
+        ax.set_xlabel("latency (ms)")
+        ax.set_ylabel("segments")
+        ax.set_title(f"{doc['experiment']['name']}: latency per segment")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out_dir / "latency_hist.png", dpi=110)
+        plt.close(fig)
+        written.append("latency_hist.png")
+    return written
+
+
+def readme(doc: dict[str, Any], plots: Sequence[str]) -> str:
+    exp = doc["experiment"]
+    lines = [
+        f"# Experiment `{exp['name']}`",
+        "",
+        exp.get("description") or "",
+        "",
+        f"- experiment file: `{exp.get('path')}`; config `{doc['config']['name']}` v{doc['config']['version']}"
+        f" (base `{doc['config']['base']}`)",
+        f"- live tier `{exp['tier']}`, final tier `{exp['final_tier'] or 'same'}`, policies "
+        f"{', '.join(f'`{p}`' for p in exp['policies'])}, stabilization `{exp['stabilization']}`",
+        f"- segments per suite direction: limit {exp['limit'] if exp['limit'] is not None else 'suite default'};"
+        f" word interval {exp['word_interval_ms']} ms (0 = timings are computation only)",
+        f"- created {doc['created']} on {doc['environment'].get('machine')}, rtt {doc['environment'].get('rtt')},"
+        f" llama-cpp-python {doc['environment'].get('llama-cpp-python')}",
+        "",
+        "AL/LAAL are in source words for text runs and in milliseconds of audio for speech runs. "
+        "COMET is `–` when no checkpoint is configured (`RTT_COMET_CHECKPOINT`). "
+        "Key definitions: `docs/evaluation.md`.",
+        "",
+        "## Runs",
+        "",
+        markdown_table(doc["runs"], [("suite", "suite"), ("pair", "pair"), ("policy", "policy")]),
+        "",
+    ]
+    if doc.get("summary"):
+        rows = [{"policy": p, **v} for p, v in doc["summary"].items()]
+        lines += ["## Mean over runs", "", markdown_table(rows, [("policy", "policy")]), ""]
+    for p in plots:
+        lines += [f"![{p}]({p})", ""]
+    errors = sorted({e for r in doc["runs"] for e in r.get("errors", [])})
+    if errors:
+        lines += ["## Errors", ""] + [f"- {e}" for e in errors] + [""]
+    lines += ["## Models", "", "```json", json.dumps(doc["models"], indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def write_report(doc: dict[str, Any], out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    plots = _plots(doc, out)
+    (out / "README.md").write_text(readme(doc, plots), encoding="utf-8")
+    return out
+
+
+def leaderboard(docs: Sequence[dict[str, Any]], note: str = "") -> str:
+    """One row per experiment and policy: means over its runs, then chrF per direction."""
+    rows = []
+    pairs: list[str] = []
+    for doc in docs:
+        for r in doc["runs"]:
+            if r["pair"] not in pairs and r.get("modality") == "text":
+                pairs.append(r["pair"])
+    for doc in docs:
+        for policy, summ in doc["summary"].items():
+            row = {"experiment": doc["experiment"]["name"], "policy": policy, "tier": doc["experiment"]["tier"],
+                   "final": doc["experiment"]["final_tier"] or "–", **summ}
+            for pair in pairs:
+                vals = [r["chrf"] for r in doc["runs"] if r["pair"] == pair and r["policy"] == policy
+                        and r.get("chrf") is not None]
+                row[f"chrF {pair}"] = round(sum(vals) / len(vals), 1) if vals else None
+            rows.append(row)
+    rows.sort(key=lambda r: -(r.get("chrf") or -1))
+    cols = [("experiment", "experiment"), ("policy", "policy"), ("tier", "tier"), ("final", "final tier"),
+            ("chrf", "chrF"), ("bleu", "BLEU"), ("comet", "COMET"), ("al", "AL"), ("laal", "LAAL"),
+            ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
+            ("final_latency_ms_p95", "final p95 ms"), ("normalized_erasure", "NE"), ("n_segments", "n"),
+            ("n_errors", "err")] + [(f"chrF {p}", f"chrF {p}") for p in pairs]
+    lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(fmt(r.get(k)) for k, _ in cols) + " |")
+    head = ["# Leaderboard", "", note, ""] if note else ["# Leaderboard", ""]
+    return "\n".join(head + lines) + "\n"

@@ -1,0 +1,218 @@
+"""Stage 2: utterance audio -> partial and final transcripts (Whisper in a worker thread).
+
+Partials are scheduled by audio time: a decode runs once ``partial_interval_ms`` of new audio
+has arrived since the last one began.  If decoding is slower than real time, the next decode
+simply takes all audio gathered meanwhile (stale partials are never computed, recent audio is
+preferred); the final of every utterance is always produced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rtt.asr.base import AsrEngine, AsrWord
+from rtt.asr.streaming import FinalHypothesis, StreamingAsrConfig, UtteranceDecoder
+from rtt.errors import RttError
+from rtt.pipeline.events import (
+    ErrorEvent,
+    Event,
+    FinalAsr,
+    FinalTranslation,
+    PartialAsr,
+    PartialTranslation,
+    WordTiming,
+)
+from rtt.pipeline.utterance import Utterance
+
+log = logging.getLogger("rtt.pipeline")
+
+SAMPLE_RATE = 16000
+MIN_PARTIAL_AUDIO_S = 0.5
+PREFINAL_SILENCE_MS = 200.0
+# Whisper invents text ("Thank you.", "Subtítulos por...") for noise: drop such finals.
+NO_SPEECH_PROB = 0.6
+NO_SPEECH_LOGPROB = -1.0
+CONTEXT_WORDS = 40
+
+
+@dataclass
+class SourceWords:
+    """What the ASR stage hands to the MT stage: committed source words of one utterance."""
+
+    utterance_id: int
+    text: str
+    final: bool
+    source_lang: str
+    timings: dict[str, float] = field(default_factory=dict)
+    asr_final_emitted: asyncio.Event | None = None  # FinalAsr goes out before FinalTranslation
+    marks: dict[str, float] = field(default_factory=dict)  # session-clock instants (endpoint, ...)
+
+
+class AsrStage:
+    def __init__(
+        self,
+        engine_getter: Callable[[], AsrEngine],
+        config: StreamingAsrConfig,
+        *,
+        source_lang: str | None,
+        mode: str,
+        target_lang: Callable[[], str],
+        partial_interval_ms: int,
+        partial_results: bool,
+        asr_context: bool,
+        now_ms: Callable[[], float],
+        emit: Callable[[Event], None],
+        to_mt: Callable[[SourceWords], None],
+        on_final_translation: Callable[[FinalTranslation], None],
+        tag: str,
+    ) -> None:
+        self.engine_getter = engine_getter
+        self.config = config
+        self.source_lang = source_lang
+        self.mode = mode
+        self.target_lang = target_lang
+        self.interval = max(1, int(partial_interval_ms * SAMPLE_RATE / 1000))
+        self.partial_results = partial_results
+        self.asr_context = asr_context
+        self.now_ms = now_ms
+        self.emit = emit
+        self.to_mt = to_mt
+        self.on_final_translation = on_final_translation
+        self.tag = tag
+        self.last_language: str | None = None
+        self._context: dict[str, str] = {}  # language -> recent final text (Whisper prompt)
+        self.stats: dict[str, float] = {"partial_decodes": 0, "final_decodes": 0, "finals_reused": 0,
+                                        "partial_ms_total": 0.0, "final_ms_total": 0.0}
+
+    async def run(self, utterances: asyncio.Queue[Utterance | None]) -> None:
+        engine = await asyncio.to_thread(self.engine_getter)
+        while True:
+            utt = await utterances.get()
+            if utt is None:
+                return
+            try:
+                await self._utterance(engine, utt, utterances)
+            except RttError as exc:
+                self.emit(ErrorEvent(exc.code, exc.message, self.now_ms(), exc.retry_after_ms))
+            except Exception as exc:  # a failing decode must not end the session
+                log.exception("%s utt=%d ASR failed", self.tag, utt.id)
+                self.emit(ErrorEvent("ASR_FAILED", f"speech recognition failed: {exc}", self.now_ms()))
+
+    async def _utterance(self, engine: AsrEngine, utt: Utterance, queue: asyncio.Queue[Utterance | None]) -> None:
+        lang = self.source_lang
+        prompt = self._context.get(lang or self.last_language or "", "") if self.asr_context else ""
+        decoder = UtteranceDecoder(engine, self.config, language=lang, prompt=prompt,
+                                   fallback_language=self.last_language)
+        decoded_upto = 0
+        prefinal_done = False
+        while not utt.ended:
+            if not queue.empty():  # a later utterance is waiting: skip partials, go to the final
+                while not utt.ended:
+                    utt.changed.clear()
+                    await utt.changed.wait()
+                break
+            # A short pause may be the endpoint: decode everything now, so that if the endpoint
+            # is confirmed this hypothesis already covers the speech and becomes the final.
+            paused = utt.trailing_silence_ms >= PREFINAL_SILENCE_MS
+            if not paused:
+                prefinal_done = False
+            fresh = utt.n_samples - decoded_upto
+            due = fresh >= self.interval and utt.n_samples >= MIN_PARTIAL_AUDIO_S * SAMPLE_RATE
+            if (paused and not prefinal_done and fresh > 0) or (due and not paused):
+                prefinal_done = prefinal_done or paused
+                audio = utt.audio()
+                decoded_upto = len(audio)
+                await self._partial(decoder, utt, audio)
+                continue
+            utt.changed.clear()
+            await utt.changed.wait()
+        await self._final(decoder, utt)
+
+    async def _partial(self, decoder: UtteranceDecoder, utt: Utterance, audio: np.ndarray) -> None:
+        hyp = await asyncio.to_thread(decoder.partial, audio)
+        log.debug("%s utt=%d partial on %.2f s took %.0f ms", self.tag, utt.id, len(audio) / SAMPLE_RATE,
+                  hyp.result.total_ms)
+        self.stats["partial_decodes"] += 1
+        self.stats["partial_ms_total"] += hyp.result.total_ms
+        now = self.now_ms()
+        if self.mode == "direct":
+            if self.partial_results:
+                self.emit(PartialTranslation(utt.id, hyp.committed, hyp.tentative, 0, now))
+            return
+        if self.partial_results:
+            self.emit(PartialAsr(utt.id, hyp.committed, hyp.tentative, now, hyp.language))
+        if hyp.new_committed:
+            self.to_mt(SourceWords(utt.id, " ".join(hyp.new_committed), False, hyp.language))
+
+    async def _final(self, decoder: UtteranceDecoder, utt: Utterance) -> None:
+        t_start = self.now_ms()
+        audio = utt.audio(utt.speech_end_samples or None)
+        if not len(audio):
+            return
+        t0 = time.perf_counter()
+        log.debug("%s utt=%d final on %.2f s (speech end), last partial saw %.2f s", self.tag, utt.id,
+                  len(audio) / SAMPLE_RATE, (decoder.last.audio_samples if decoder.last else 0) / SAMPLE_RATE)
+        final: FinalHypothesis = await asyncio.to_thread(decoder.final, audio, len(audio))
+        asr_ms = (time.perf_counter() - t0) * 1000
+        self.stats["final_decodes"] += 0 if final.reused_partial else 1
+        self.stats["finals_reused"] += 1 if final.reused_partial else 0
+        self.stats["final_ms_total"] += asr_ms
+        now = self.now_ms()
+        endpoint = utt.endpoint_ms if utt.endpoint_ms is not None else now
+        timings = {
+            "vad": max(0.0, endpoint - (utt.endpoint_capture_ms or endpoint)),
+            "asr_wait": max(0.0, t_start - endpoint),
+            "asr": asr_ms,
+            "asr_reused_partial": float(final.reused_partial),
+            "endpoint_to_asr_final": now - endpoint,
+        }
+        marks = {"endpoint": endpoint, "asr_final_at": now}
+        if utt.speech_end_capture_ms is not None:
+            marks["speech_end_capture"] = utt.speech_end_capture_ms
+        text = final.text
+        r = final.result
+        if r is not None and r.no_speech_prob > NO_SPEECH_PROB and r.avg_logprob < NO_SPEECH_LOGPROB:
+            text = ""
+        self.last_language = final.language or self.last_language
+        if not text:
+            if self.mode == "cascade":
+                self.to_mt(SourceWords(utt.id, "", True, final.language, timings, None, marks))
+            return
+        if self.asr_context:
+            recent = f"{self._context.get(final.language, '')} {text}".split()
+            self._context[final.language] = " ".join(recent[-CONTEXT_WORDS:])
+        if self.mode == "direct":
+            ft = FinalTranslation(
+                utt.id, text, "", final.language, "en", now,
+                latency_ms={**timings, "endpoint_to_final": now - endpoint,
+                            **self._speech_end_latency(utt, now)},
+            )
+            self.on_final_translation(ft)  # emits it and hands it to TTS
+            return
+        emitted = asyncio.Event()
+        self.to_mt(SourceWords(utt.id, " ".join(final.new_words), True, final.language, timings, emitted, marks))
+        words: list[AsrWord] = []
+        try:
+            if self.config.word_timestamps:
+                words = await asyncio.to_thread(decoder.align, final)
+        except Exception:  # timestamps are a nicety; the transcript must still go out
+            log.exception("%s utt=%d word alignment failed", self.tag, utt.id)
+        start_ms = 1000 * utt.start_sample / SAMPLE_RATE
+        self.emit(FinalAsr(
+            utt.id, text, final.language, start_ms, start_ms + 1000 * len(audio) / SAMPLE_RATE, self.now_ms(),
+            tuple(WordTiming(w.text, start_ms + 1000 * w.start_s, start_ms + 1000 * w.end_s, w.probability)
+                  for w in words),
+        ))
+        emitted.set()
+
+    @staticmethod
+    def _speech_end_latency(utt: Utterance, now: float) -> dict[str, float]:
+        if utt.speech_end_capture_ms is None:
+            return {}
+        return {"speech_end_to_final": now - utt.speech_end_capture_ms}

@@ -1,0 +1,139 @@
+"""Models shared by every session of a process, loaded lazily and once.
+
+Loading Whisper or an LLM takes seconds and hundreds of MB, so sessions never own models:
+they borrow them from one :class:`Components`.  Each getter is guarded by its own lock so
+that two sessions starting together load a model once; engines serialise their own calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rtt.asr.base import AsrEngine
+from rtt.config import RttConfig, load_config
+from rtt.models.store import ModelStore
+from rtt.vad.base import Vad
+
+log = logging.getLogger("rtt.pipeline")
+
+T = TypeVar("T")
+
+
+class _Lazy:
+    """A value built on first use under a lock; a failure is re-raised on each use (not cached)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._value: Any = None
+        self._ready = False
+
+    def get(self) -> Any:
+        if self._ready:
+            return self._value
+        with self._lock:
+            if not self._ready:
+                self._value = self._build()
+                self._ready = True
+        return self._value
+
+    def set(self, value: Any) -> None:
+        with self._lock:
+            self._value = value
+            self._ready = True
+
+    @property
+    def loaded(self) -> bool:
+        return self._ready
+
+
+class Components:
+    def __init__(
+        self,
+        config: RttConfig,
+        store: ModelStore | None = None,
+        *,
+        translator: Any = None,
+        asr: AsrEngine | None = None,
+        tts: Any = None,
+        vad_factory: Callable[[], Vad] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store or ModelStore()
+        self._translator = _Lazy(self._load_translator)
+        self._asr = _Lazy(self._load_asr)
+        self._tts = _Lazy(self._load_tts)
+        self._vad_factory = vad_factory
+        if translator is not None:
+            self._translator.set(translator)
+        if asr is not None:
+            self._asr.set(asr)
+        if tts is not None:
+            self._tts.set(tts)
+
+    @classmethod
+    def load(cls, config: RttConfig | None = None, store: ModelStore | None = None) -> Components:
+        """Nothing is loaded yet: each model loads on first use (or ``prewarm``)."""
+        return cls(config or load_config(), store)
+
+    # -- loaders ------------------------------------------------------------------------------
+    def _load_translator(self) -> Any:
+        from rtt.translator import Translator
+
+        return Translator(self.config, self.store)
+
+    def _load_asr(self) -> AsrEngine:
+        from rtt.asr.whisper_engine import WhisperEngine
+
+        cfg = self.config.asr
+        path = self.store.resolve(cfg.model)
+        log.info("loading ASR model %s", path)
+        return WhisperEngine(path, cfg.compute_type, cfg.threads)
+
+    def _load_tts(self) -> Any:
+        from rtt.tts.router import TtsRouter
+
+        return TtsRouter(self.config.tts, self.store)
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def translator(self) -> Any:
+        """An :class:`rtt.translator.Translator` (or a stand-in with ``simultaneous()``)."""
+        return self._translator.get()
+
+    @property
+    def asr(self) -> AsrEngine:
+        return self._asr.get()  # type: ignore[no-any-return]
+
+    @property
+    def tts(self) -> Any:
+        """An :class:`rtt.tts.router.TtsRouter`."""
+        return self._tts.get()
+
+    def make_vad(self) -> Vad:
+        """A fresh detector for one stream (Silero keeps recurrent state)."""
+        if self._vad_factory is not None:
+            return self._vad_factory()
+        from rtt.vad.factory import make_vad
+
+        return make_vad(self.config.vad, self.store)
+
+    def prewarm(self, *, asr: bool = True, mt: bool = False, tts: bool = False, tts_langs: tuple[str, ...] = ()) -> None:
+        """Load models now instead of on a first request (the service calls this at startup)."""
+        if asr:
+            self.asr  # noqa: B018 - loading is the point
+        if mt:
+            self.translator  # noqa: B018
+        if tts:
+            self.tts.prewarm(tts_langs)
+
+    def close(self) -> None:
+        for lazy in (self._translator, self._asr):
+            if lazy.loaded:
+                value = lazy.get()
+                close = getattr(value, "close", None)
+                if callable(close):
+                    close()

@@ -1,0 +1,177 @@
+"""Stage 3: committed source words -> simultaneous translation (the policy runs in a worker thread).
+
+Words that arrive while a translation step is running are merged into the next step, so a
+slow MT model takes bigger steps instead of falling further behind; the final step of an
+utterance is never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rtt.errors import RttError
+from rtt.pipeline.asr_stage import SourceWords
+from rtt.pipeline.events import ErrorEvent, Event, FinalTranslation, PartialTranslation, TargetWord
+
+log = logging.getLogger("rtt.pipeline")
+
+
+@dataclass
+class _Open:
+    """The utterance being translated."""
+
+    utterance_id: int
+    source_lang: str
+    target_lang: str
+    translator: Any  # SimultaneousTranslator, or None for identity (source == target)
+    source: list[str] = field(default_factory=list)
+    words: list[TargetWord] = field(default_factory=list)
+    mt_ms: float = 0.0
+    steps: int = 0
+    started_ms: float = 0.0
+    failed: bool = False
+
+
+class MtStage:
+    def __init__(
+        self,
+        translator_for: Callable[[str, str], Any],
+        *,
+        target_lang: Callable[[], str],
+        partial_results: bool,
+        now_ms: Callable[[], float],
+        emit: Callable[[Event], None],
+        on_final: Callable[[FinalTranslation], None],
+        tag: str,
+    ) -> None:
+        self.queue: asyncio.Queue[SourceWords | None] = asyncio.Queue()
+        self.translator_for = translator_for
+        self.target_lang = target_lang
+        self.partial_results = partial_results
+        self.now_ms = now_ms
+        self.emit = emit
+        self.on_final = on_final
+        self.tag = tag
+        self._open: dict[int, _Open] = {}
+        self.stats: dict[str, float] = {"steps": 0, "merged_items": 0, "mt_ms_total": 0.0}
+
+    async def run(self) -> None:
+        while True:
+            item = await self.queue.get()
+            if item is None:
+                return
+            item = self._merge(item)
+            try:
+                await self._step(item)
+            except RttError as exc:
+                self._fail(item, exc.code, exc.message, exc.retry_after_ms)
+            except Exception as exc:
+                log.exception("%s utt=%d MT failed", self.tag, item.utterance_id)
+                self._fail(item, "MT_FAILED", f"translation failed: {exc}", None)
+
+    def _merge(self, item: SourceWords) -> SourceWords:
+        """Fold the already-queued words of the same utterance into one step."""
+        while not item.final and not self.queue.empty():
+            nxt = self.queue._queue[0]  # type: ignore[attr-defined]
+            if nxt is None or nxt.utterance_id != item.utterance_id:
+                break
+            self.queue.get_nowait()
+            self.stats["merged_items"] += 1
+            item = SourceWords(
+                item.utterance_id,
+                f"{item.text} {nxt.text}".strip(),
+                nxt.final,
+                nxt.source_lang,
+                nxt.timings,
+                nxt.asr_final_emitted,
+                nxt.marks,
+            )
+        return item
+
+    def _fail(self, item: SourceWords, code: str, message: str, retry: int | None) -> None:
+        self.emit(ErrorEvent(code, message, self.now_ms(), retry))
+        state = self._open.get(item.utterance_id)
+        if state is not None:
+            state.failed = True
+        if item.final:
+            self._open.pop(item.utterance_id, None)
+
+    async def _state(self, item: SourceWords) -> _Open:
+        state = self._open.get(item.utterance_id)
+        if state is None:
+            tgt = self.target_lang()
+            src = item.source_lang
+            translator = None if src == tgt else await asyncio.to_thread(self.translator_for, src, tgt)
+            state = _Open(item.utterance_id, src, tgt, translator, started_ms=self.now_ms())
+            self._open[item.utterance_id] = state
+        return state
+
+    async def _step(self, item: SourceWords) -> None:
+        state = await self._state(item)
+        if state.failed:
+            if item.final:
+                self._open.pop(item.utterance_id, None)
+            return
+        new_words = item.text.split()
+        state.source.extend(new_words)
+        if not item.final and not new_words:
+            return
+        t_queue = self.now_ms()
+        t0 = time.perf_counter()
+        if state.translator is None:
+            committed_text, tentative, source_read = " ".join(state.source), "", len(state.source)
+            committed = new_words
+        else:
+            if item.final and not state.source:
+                update = None
+            else:
+                update = await asyncio.to_thread(state.translator.push, item.text, item.final)
+            committed_text = update.committed_text if update else ""
+            tentative = update.tentative if update else ""
+            committed = [w.text for w in update.committed] if update else []
+            source_read = int(getattr(state.translator, "source_words_read", len(state.source)))
+        step_ms = (time.perf_counter() - t0) * 1000
+        state.mt_ms += step_ms
+        state.steps += 1
+        self.stats["steps"] += 1
+        self.stats["mt_ms_total"] += step_ms
+        now = self.now_ms()
+        for w in committed:
+            state.words.append(TargetWord(w, source_read, now))
+        if not item.final:
+            if self.partial_results:
+                self.emit(PartialTranslation(item.utterance_id, committed_text, tentative, source_read, now))
+            return
+        self._open.pop(item.utterance_id, None)
+        if not state.source:
+            return  # nothing was said: no translation to deliver
+        if item.asr_final_emitted is not None:
+            await item.asr_final_emitted.wait()
+        now = self.now_ms()
+        timings = dict(item.timings)
+        marks = item.marks
+        if "asr_final_at" in marks:
+            timings["mt_wait"] = max(0.0, t_queue - marks["asr_final_at"])
+        timings["mt"] = step_ms
+        timings["mt_total"] = state.mt_ms
+        timings["mt_steps"] = float(state.steps)
+        for mark, key in (("endpoint", "endpoint_to_final"), ("speech_end_capture", "speech_end_to_final"),
+                          ("input", "input_to_final")):
+            if mark in marks:
+                timings[key] = now - marks[mark]
+        final = FinalTranslation(
+            item.utterance_id,
+            committed_text,
+            " ".join(state.source),
+            state.source_lang,
+            state.target_lang,
+            now,
+            latency_ms=timings,
+            words=tuple(state.words),
+        )
+        self.on_final(final)

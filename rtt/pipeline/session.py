@@ -1,0 +1,266 @@
+"""One live stream: audio or text in, events out (contract: docs/session-api.md).
+
+Stages run as asyncio tasks connected by queues; every inference call (VAD, Whisper, the MT
+policy, TTS) runs in a worker thread, so the event loop only moves data.  Latency marks are
+taken on one monotonic session clock and reported per utterance in
+``FinalTranslation.latency_ms``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from rtt.asr.streaming import StreamingAsrConfig
+from rtt.audio.decoder import AudioDecoder
+from rtt.audio.jitter import JitterBuffer
+from rtt.errors import InvalidInput
+from rtt.languages import AUTO, LANGUAGES, get_language
+from rtt.pipeline.asr_stage import AsrStage, SourceWords
+from rtt.pipeline.audio_stage import AudioChunk, AudioStage, Control
+from rtt.pipeline.channel import EventChannel
+from rtt.pipeline.components import Components
+from rtt.pipeline.events import Event, FinalTranslation
+from rtt.pipeline.mt_stage import MtStage
+from rtt.pipeline.options import SessionOptions
+from rtt.pipeline.timeline import CaptureTimeline
+from rtt.pipeline.tts_stage import TtsStage
+
+log = logging.getLogger("rtt.pipeline")
+
+__all__ = ["Session", "SessionOptions"]
+
+
+class Session:
+    def __init__(self, components: Components, options: SessionOptions | None = None, session_id: str | None = None) -> None:
+        self.components = components
+        self.options = (options or SessionOptions()).validate()
+        self.id = session_id or uuid.uuid4().hex[:12]
+        self.tag = f"session={self.id}"
+        self._t0 = time.monotonic()
+        self._channel = EventChannel()
+        self._ids = itertools.count()
+        self._timeline = CaptureTimeline()
+        self._jitter = JitterBuffer()
+        self._decoder: AudioDecoder | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._text_lang: str | None = None
+        self._text_utterance: int | None = None
+        self._started = False
+        self._closed = False
+        self._paused = False
+        self.audio: AudioStage | None = None
+        self.asr: AsrStage | None = None
+        self.mt: MtStage | None = None
+        self.tts: TtsStage | None = None
+
+    # -- clock & plumbing -------------------------------------------------------------------------
+    def now_ms(self) -> float:
+        return (time.monotonic() - self._t0) * 1000.0
+
+    def _emit(self, event: Event) -> None:
+        self._channel.put(event)
+
+    def _next_id(self) -> int:
+        return next(self._ids)
+
+    def _translator_for(self, src: str, tgt: str) -> Any:
+        # One SimultaneousTranslator per utterance: cheap (the engine is shared), and a text
+        # sentence and a speech utterance in flight together never share policy state.
+        o = self.options
+        return self.components.translator.simultaneous(
+            src, tgt, policy=o.policy, stabilization=o.stabilization, tier=o.tier,
+            glossary=o.glossary, formality=o.formality, punctuation=o.punctuation,
+        )
+
+    def _on_final_translation(self, final: FinalTranslation) -> None:
+        self._emit(final)
+        if self.tts is not None:
+            self.tts.queue.put_nowait(final)
+        log.info("%s utt=%d final %s->%s latency=%s", self.tag, final.utterance_id, final.source_lang,
+                 final.target_lang, {k: round(v) for k, v in final.latency_ms.items()})
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        o = self.options
+        self._t0 = time.monotonic()
+        self._decoder = AudioDecoder(o.audio_format, o.sample_rate)
+        vad = await asyncio.to_thread(self.components.make_vad) if o.vad else None
+        cfg = self.components.config
+        self.audio = AudioStage(vad, cfg.vad, now_ms=self.now_ms, emit=self._emit, next_utterance_id=self._next_id,
+                                timeline=self._timeline, tag=self.tag)
+        self.mt = MtStage(self._translator_for, target_lang=lambda: self.options.target_lang,
+                          partial_results=o.partial_results, now_ms=self.now_ms, emit=self._emit,
+                          on_final=self._on_final_translation, tag=self.tag)
+        asr_cfg = StreamingAsrConfig(
+            task="translate" if o.mode == "direct" else "transcribe",
+            beam_size_partial=cfg.asr.beam_size_partial,
+            beam_size_final=cfg.asr.beam_size_final,
+            agreement_n=cfg.asr.agreement_n,
+            word_timestamps=o.word_timestamps,
+            allowed_languages=tuple(LANGUAGES),
+        )
+        self.asr = AsrStage(
+            lambda: self.components.asr, asr_cfg,
+            source_lang=None if o.source_lang == AUTO else o.source_lang,
+            mode=o.mode, target_lang=lambda: self.options.target_lang,
+            partial_interval_ms=cfg.asr.partial_interval_ms, partial_results=o.partial_results,
+            asr_context=o.asr_context, now_ms=self.now_ms, emit=self._emit,
+            to_mt=self.mt.queue.put_nowait, on_final_translation=self._on_final_translation, tag=self.tag,
+        )
+        if o.tts and cfg.tts.enabled:
+            self.tts = TtsStage(lambda: self.components.tts, voice=o.tts_voice, now_ms=self.now_ms,
+                                emit=self._emit, tag=self.tag)
+            self._tasks.append(asyncio.create_task(self.tts.prewarm(o.target_lang)))
+        self._tasks += [
+            asyncio.create_task(self.audio.run(), name=f"{self.id}-audio"),
+            asyncio.create_task(self.asr.run(self.audio.utterances), name=f"{self.id}-asr"),
+            asyncio.create_task(self.mt.run(), name=f"{self.id}-mt"),
+        ]
+        if self.tts is not None:
+            self._tasks.append(asyncio.create_task(self.tts.run(), name=f"{self.id}-tts"))
+        log.info("%s started %s->%s mode=%s", self.tag, o.source_lang, o.target_lang, o.mode)
+
+    def _check_open(self) -> None:
+        if not self._started:
+            raise InvalidInput("session not started", code="SESSION_NOT_STARTED")
+        if self._closed:
+            raise InvalidInput("session is closed", code="SESSION_CLOSED")
+
+    # -- input ------------------------------------------------------------------------------------
+    async def push_audio(self, data: bytes, seq: int | None = None) -> None:
+        self._check_open()
+        if self._paused:
+            return
+        payloads = [data] if seq is None else self._jitter.push(seq, data)
+        assert self._decoder is not None and self.audio is not None
+        for payload in payloads:
+            samples = self._decoder.decode(payload)
+            if len(samples):
+                self._timeline.add(len(samples), self.now_ms())
+                self.audio.queue.put_nowait(AudioChunk(samples))
+
+    async def push_text(self, text: str, final: bool = False) -> None:
+        """Text input: words go straight to the MT stage; ``final`` closes the sentence."""
+        self._check_open()
+        assert self.mt is not None
+        if not isinstance(text, str):
+            raise InvalidInput("text must be a string", field="text")
+        if len(text) > self.components.config.text.max_chars:
+            raise InvalidInput("text is too long", code="TEXT_TOO_LONG", limit=self.components.config.text.max_chars)
+        if self._text_utterance is None:
+            if not text.strip():
+                return
+            self._text_utterance = self._next_id()
+            src = self.options.source_lang
+            self._text_lang = self._detect_text_language(text) if src == AUTO else src
+        src = self._text_lang or "en"
+        uid = self._text_utterance
+        marks = {"input": self.now_ms()}
+        self.mt.queue.put_nowait(SourceWords(uid, text.strip(), final, src, {}, None, marks))
+        if final:
+            self._text_utterance = None
+
+    def _detect_text_language(self, text: str) -> str:
+        try:
+            from rtt.text.langid import detect_language
+
+            code, _conf = detect_language(text)
+            return str(code)
+        except Exception:
+            last = self.asr.last_language if self.asr else None
+            return last or "en"
+
+    async def commit(self) -> None:
+        """Force the end of the current utterance (speech and/or text)."""
+        self._check_open()
+        assert self.audio is not None
+        self.audio.queue.put_nowait(Control("commit"))
+        if self._text_utterance is not None:
+            await self.push_text("", final=True)
+
+    async def set_target_lang(self, lang: str) -> None:
+        """Applies from the next utterance; the one in progress is committed first."""
+        code = get_language(lang).code
+        if code == self.options.source_lang:
+            raise InvalidInput(f"source and target are both {code!r}", code="UNSUPPORTED_LANGUAGE")
+        if self.options.mode == "direct" and code != "en":
+            raise InvalidInput("direct mode only produces English", code="UNSUPPORTED_LANGUAGE")
+        await self.commit()
+        self.options.target_lang = code
+
+    def set_glossary(self, glossary: Any) -> None:
+        """Applies from the next utterance."""
+        self.options.glossary = glossary
+
+    async def pause(self) -> None:
+        """Close the utterance in progress and ignore audio until ``resume``."""
+        if not self._paused:
+            await self.commit()
+            self._paused = True
+
+    async def resume(self) -> None:
+        self._paused = False
+
+    # -- output -----------------------------------------------------------------------------------
+    async def events(self) -> AsyncIterator[Event]:
+        async for event in self._channel:
+            yield event
+
+    async def close(self, drain: bool = True) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if not self._started:
+            self._channel.close()
+            return
+        assert self.audio is not None and self.mt is not None
+        if drain:
+            for payload in self._jitter.flush():
+                assert self._decoder is not None
+                samples = self._decoder.decode(payload)
+                self._timeline.add(len(samples), self.now_ms())
+                self.audio.queue.put_nowait(AudioChunk(samples))
+            if self._text_utterance is not None:
+                self.mt.queue.put_nowait(SourceWords(self._text_utterance, "", True, self._text_lang or "en"))
+                self._text_utterance = None
+            self.audio.queue.put_nowait(Control("end"))
+            await self._tasks_named("audio", "asr")
+            self.mt.queue.put_nowait(None)
+            await self._tasks_named("mt")
+            if self.tts is not None:
+                self.tts.queue.put_nowait(None)
+            await self._tasks_named("tts")
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._channel.close()
+        log.info("%s closed", self.tag)
+
+    async def _tasks_named(self, *names: str) -> None:
+        tasks = [t for t in self._tasks if t.get_name().rsplit("-", 1)[-1] in names]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+                log.error("%s stage failed: %r", self.tag, r)
+
+    # -- introspection ----------------------------------------------------------------------------
+    @property
+    def stats(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"dropped_partials": self._channel.dropped, "jitter": vars(self._jitter.stats)}
+        if self.asr is not None:
+            out["asr"] = dict(self.asr.stats)
+        if self.mt is not None:
+            out["mt"] = dict(self.mt.stats)
+        if self.tts is not None:
+            out["tts_first_chunk_ms"] = list(self.tts.first_chunk_ms)
+        return out

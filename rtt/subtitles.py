@@ -1,0 +1,126 @@
+"""SRT and WebVTT for a whole session, from its final events.
+
+Cue times are audio times (``FinalAsr.start_ms``/``end_ms``).  A long utterance is split into
+cues of at most ``max_chars`` characters (two lines of ~42, the common broadcast limit): at word
+timestamps when the text is the transcript, in proportion to characters for a translation
+(which has no timing of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rtt.pipeline.events import Event, FinalAsr, FinalTranslation, WordTiming
+
+Track = Literal["translation", "transcript"]
+LINE_CHARS = 42
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_ms: float
+    end_ms: float
+    text: str
+
+
+def _pack(words: Sequence[str], max_chars: int) -> list[list[int]]:
+    """Greedy groups of word indices whose joined text fits ``max_chars``."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    length = 0
+    for i, w in enumerate(words):
+        extra = len(w) + (1 if current else 0)
+        if current and length + extra > max_chars:
+            groups.append(current)
+            current, length = [], 0
+            extra = len(w)
+        current.append(i)
+        length += extra
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _wrap(text: str, line_chars: int = LINE_CHARS) -> str:
+    """Two balanced lines when the cue is longer than one."""
+    if len(text) <= line_chars:
+        return text
+    words = text.split()
+    best, best_diff = 1, len(text)
+    for i in range(1, len(words)):
+        a, b = " ".join(words[:i]), " ".join(words[i:])
+        if abs(len(a) - len(b)) < best_diff:
+            best, best_diff = i, abs(len(a) - len(b))
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])
+
+
+def _split_timed(words: Sequence[WordTiming], start: float, end: float, max_chars: int) -> list[Cue]:
+    cues = []
+    for group in _pack([w.text for w in words], max_chars):
+        first, last = words[group[0]], words[group[-1]]
+        cues.append(Cue(max(start, first.start_ms), min(end, last.end_ms), " ".join(words[i].text for i in group)))
+    return cues
+
+
+def _split_even(text: str, start: float, end: float, max_chars: int) -> list[Cue]:
+    words = text.split()
+    if not words:
+        return []
+    groups = _pack(words, max_chars)
+    total = sum(len(w) + 1 for w in words)
+    cues, pos = [], 0
+    for group in groups:
+        chunk = " ".join(words[i] for i in group)
+        a = start + (end - start) * pos / total
+        pos += sum(len(words[i]) + 1 for i in group)
+        b = start + (end - start) * pos / total
+        cues.append(Cue(a, b, chunk))
+    return cues
+
+
+def cues_from_events(events: Iterable[Event], track: Track = "translation", max_chars: int = 2 * LINE_CHARS) -> list[Cue]:
+    asr: dict[int, FinalAsr] = {}
+    mt: dict[int, FinalTranslation] = {}
+    for e in events:
+        if isinstance(e, FinalAsr):
+            asr[e.utterance_id] = e
+        elif isinstance(e, FinalTranslation):
+            mt[e.utterance_id] = e
+    cues: list[Cue] = []
+    for uid in sorted(set(asr) | set(mt)):
+        a, t = asr.get(uid), mt.get(uid)
+        if a is None:
+            continue  # text input or direct mode without a transcript: no audio times to place it
+        if track == "transcript":
+            if a.words and len(a.words) == len(a.text.split()):
+                cues.extend(_split_timed(a.words, a.start_ms, a.end_ms, max_chars))
+            else:
+                cues.extend(_split_even(a.text, a.start_ms, a.end_ms, max_chars))
+        elif t is not None:
+            cues.extend(_split_even(t.text, a.start_ms, a.end_ms, max_chars))
+    return [c for c in cues if c.text.strip()]
+
+
+def _stamp(ms: float, sep: str) -> str:
+    total = max(0, int(round(ms)))
+    h, rem = divmod(total, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, milli = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{milli:03d}"
+
+
+def format_srt(cues: Sequence[Cue]) -> str:
+    blocks = [
+        f"{i}\n{_stamp(c.start_ms, ',')} --> {_stamp(max(c.end_ms, c.start_ms + 1), ',')}\n{_wrap(c.text)}\n"
+        for i, c in enumerate(cues, 1)
+    ]
+    return "\n".join(blocks)
+
+
+def format_webvtt(cues: Sequence[Cue]) -> str:
+    blocks = ["WEBVTT\n"] + [
+        f"{_stamp(c.start_ms, '.')} --> {_stamp(max(c.end_ms, c.start_ms + 1), '.')}\n{_wrap(c.text)}\n" for c in cues
+    ]
+    return "\n".join(blocks)

@@ -1,0 +1,188 @@
+"""What the service needs from the models, as protocols, and the real implementation.
+
+The app never touches engines directly: it asks a :class:`Backend` for text translations (a
+blocking call the app runs in its worker threads) and for realtime sessions (the
+``rtt.pipeline.session.Session`` contract, docs/session-api.md).  Tests inject plumbing fakes
+through the same protocol; the real backend loads the models once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rtt.config import RttConfig
+from rtt.languages import CORE_LANGUAGES, LANGUAGES
+from rtt.pipeline.events import Event
+from rtt.protocol import LanguageInfo
+
+if TYPE_CHECKING:
+    from rtt.translator import TranslationOutcome
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """A realtime session's options, transport-neutral (mirrors rtt.pipeline.session.SessionOptions)."""
+
+    source_lang: str
+    target_lang: str
+    mode: str = "cascade"
+    policy: str | None = None
+    stabilization: str | None = None
+    tier: str | None = None
+    glossary: Any = None  # rtt.text.glossary.Glossary | None
+    formality: str | None = None
+    punctuation: bool | None = None
+    partial_results: bool = True
+    tts: bool = False
+    tts_voice: str | None = None
+    vad: bool = True
+    sample_rate: int = 16000
+    audio_format: str = "pcm16le"
+    # REST transcription: finals of the source are all that is needed (no MT when supported).
+    transcribe_only: bool = False
+
+
+class RealtimeSession(Protocol):
+    async def start(self) -> None: ...
+
+    async def push_audio(self, data: bytes, seq: int | None = None) -> None: ...
+
+    async def push_text(self, text: str, final: bool = False) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def set_target_lang(self, lang: str) -> None: ...
+
+    def set_glossary(self, glossary: Any) -> None: ...
+
+    async def pause(self) -> None: ...
+
+    async def resume(self) -> None: ...
+
+    def events(self) -> AsyncIterator[Event]: ...
+
+    async def close(self, drain: bool = True) -> None: ...
+
+
+class Backend(Protocol):
+    config: RttConfig
+
+    def load(self) -> None:
+        """Load and prewarm the models (blocking; run in a thread at start-up)."""
+        ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+    def translate(
+        self, texts: Sequence[str], source_lang: str, target_lang: str, **options: Any
+    ) -> list[TranslationOutcome]:
+        """Blocking; raises ``RttError`` subclasses for bad input."""
+        ...
+
+    def open_session(self, spec: SessionSpec, session_id: str | None = None) -> RealtimeSession:
+        """Raises ``RttError`` for options the pipeline refuses."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def language_infos() -> list[LanguageInfo]:
+    return [
+        LanguageInfo(code=lang.code, name=lang.name, core=lang.code in CORE_LANGUAGES,
+                     marks_formality=lang.marks_formality)
+        for lang in LANGUAGES.values()
+    ]
+
+
+class PipelineBackend:
+    """The real models: one shared ``Components`` (translator, ASR, VAD, TTS) per process."""
+
+    def __init__(self, config: RttConfig, prewarm: bool = True) -> None:
+        self.config = config
+        self.prewarm = prewarm
+        self._components: Any = None
+        self._lock = threading.Lock()
+        self._status: dict[str, Any] = {"state": "not_loaded"}
+
+    @property
+    def ready(self) -> bool:
+        return self._components is not None and self._status.get("state") == "ready"
+
+    def status(self) -> dict[str, Any]:
+        return dict(self._status)
+
+    def load(self) -> None:
+        from rtt.pipeline.components import Components
+
+        with self._lock:
+            if self._components is not None:
+                return
+            self._status = {"state": "loading"}
+            t0 = time.perf_counter()
+            try:
+                components = Components.load(self.config)
+                if self.prewarm:
+                    components.prewarm(asr=True, mt=True)
+                    self._prewarm_translator(components)
+            except Exception as exc:
+                self._status = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+                raise
+            self._components = components
+            self._status = {"state": "ready", "load_s": round(time.perf_counter() - t0, 2)}
+
+    def _prewarm_translator(self, components: Any) -> None:
+        # The first call of each engine pays for allocating buffers; do it before a user does.
+        tiers = {self.config.mt.default_tier, self.config.mt.final_tier} - {None}
+        for tier in tiers:
+            components.translator.translate(["Hello."], "en", "es", tier=tier)
+
+    @property
+    def components(self) -> Any:
+        if self._components is None:
+            self.load()
+        return self._components
+
+    def translate(
+        self, texts: Sequence[str], source_lang: str, target_lang: str, **options: Any
+    ) -> list[TranslationOutcome]:
+        result: list[TranslationOutcome] = self.components.translator.translate(
+            texts, source_lang, target_lang, **options
+        )
+        return result
+
+    def open_session(self, spec: SessionSpec, session_id: str | None = None) -> RealtimeSession:
+        from rtt.pipeline.session import Session, SessionOptions
+
+        opts = SessionOptions(
+            source_lang=spec.source_lang,
+            target_lang=spec.target_lang,
+            mode=spec.mode,
+            policy=spec.policy or self.config.policy.name,
+            stabilization=spec.stabilization or self.config.policy.stabilization,
+            tier=spec.tier,
+            glossary=spec.glossary,
+            formality=spec.formality or self.config.text.formality,
+            punctuation=self.config.text.punctuation if spec.punctuation is None else spec.punctuation,
+            partial_results=spec.partial_results,
+            tts=spec.tts,
+            tts_voice=spec.tts_voice,
+            vad=spec.vad,
+            sample_rate=spec.sample_rate,
+            audio_format=spec.audio_format,
+        )
+        session: RealtimeSession = Session(self.components, opts, session_id=session_id)
+        return session
+
+    def close(self) -> None:
+        if self._components is not None:
+            closer = getattr(self._components, "close", None)
+            if callable(closer):
+                closer()
+            self._components = None

@@ -1,0 +1,37 @@
+"""``rtt serve``: contributed to the ``rtt`` CLI through the ``rtt.commands`` entry point."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "serve",
+        help="run the translation service (REST, WebSocket, SSE, gRPC)",
+        description="Serve one rtt config over HTTP/WebSocket (uvicorn) and gRPC. "
+        "Binding a non-loopback host needs API keys (serve.api_keys or RTT_API_KEYS) "
+        "unless --allow-insecure-public is given.",
+    )
+    p.add_argument("--config", help="rtt config YAML (default: the packaged rtt/data/default.yaml)")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1, or serve.host in the config)")
+    p.add_argument("--port", type=int, help="HTTP port (default 8000, or serve.port)")
+    p.add_argument("--grpc-port", type=int, help="gRPC port (default 50051, or serve.grpc_port)")
+    p.add_argument("--allow-insecure-public", action="store_true",
+                   help="allow a non-loopback bind without API keys (not recommended)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from serve.server import run
+
+    run(
+        config_path=args.config,
+        host=args.host,
+        port=args.port,
+        grpc_port=args.grpc_port,
+        allow_insecure_public=args.allow_insecure_public,
+        log_level=args.log_level,
+    )
+    return 0

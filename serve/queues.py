@@ -1,0 +1,141 @@
+"""Per-session bookkeeping that makes delivery robust: idempotent ``seq`` and a bounded outbox.
+
+The outbox sits between a session's event stream and whichever connection is attached.  It
+never blocks the producer: a partial result superseded by a newer one of the same kind is
+dropped (newest kept), finals are kept until the consumer confirms them.  Entries carry an
+increasing id so that a consumer that dies mid-send leaves the entry for the next connection
+(at-least-once delivery across a reconnect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from rtt.protocol import DROPPABLE_TYPES, ProtocolError
+
+
+class SeqTracker:
+    """Remembers which ``seq`` numbers were processed (a sliding window of the latest ones)."""
+
+    def __init__(self, window: int = 4096) -> None:
+        self.window = window
+        self.last: int | None = None
+        self._seen: set[int] = set()
+        self._order: deque[int] = deque()
+        self._forgotten: int | None = None  # highest seq evicted from the window
+
+    def is_duplicate(self, seq: int | None) -> bool:
+        """True when ``seq`` was processed; raises ``SEQ_OUT_OF_ORDER`` for a skipped lower number."""
+        if seq is None or self.last is None:
+            return False
+        if seq in self._seen:
+            return True
+        if seq > self.last:
+            return False
+        if self._forgotten is not None and seq <= self._forgotten:
+            return True  # older than the window: treat as processed long ago, never redo it
+        raise ProtocolError(
+            "SEQ_OUT_OF_ORDER", f"seq {seq} arrived after seq {self.last} and was never processed", seq
+        )
+
+    def mark(self, seq: int | None) -> None:
+        if seq is None:
+            return
+        self._seen.add(seq)
+        self._order.append(seq)
+        self.last = seq if self.last is None else max(self.last, seq)
+        while len(self._order) > self.window:
+            old = self._order.popleft()
+            self._seen.discard(old)
+            self._forgotten = old if self._forgotten is None else max(self._forgotten, old)
+
+
+class SlowConsumer(Exception):
+    pass
+
+
+@dataclass
+class _Entry:
+    eid: int
+    message: Any  # an rtt.protocol server message
+
+
+class Outbox:
+    def __init__(self, max_items: int, max_pending_finals: int) -> None:
+        self.max_items = max_items
+        self.max_pending_finals = max_pending_finals
+        self._entries: deque[_Entry] = deque()
+        self._next_id = 1
+        self._changed = asyncio.Event()
+        self.closed = False
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, message: Any) -> None:
+        if self.closed:
+            return
+        kind = getattr(message, "type", "")
+        if kind in DROPPABLE_TYPES:
+            self._supersede(message)
+            if len(self._entries) >= self.max_items and not self._drop_oldest_droppable():
+                self.dropped += 1
+                return
+        elif len(self._entries) >= self.max_pending_finals:
+            raise SlowConsumer(f"{len(self._entries)} results not read by the client")
+        self._entries.append(_Entry(self._next_id, message))
+        self._next_id += 1
+        self._changed.set()
+
+    def _supersede(self, message: Any) -> None:
+        # A newer partial of the same utterance replaces one the client has not read yet.
+        utt = getattr(message, "utterance_id", None)
+        if utt is None:
+            return
+        for entry in self._entries:
+            m = entry.message
+            if m.type == message.type and getattr(m, "utterance_id", None) == utt:
+                self._entries.remove(entry)
+                self.dropped += 1
+                return
+
+    def _drop_oldest_droppable(self) -> bool:
+        for entry in self._entries:
+            if entry.message.type in DROPPABLE_TYPES:
+                self._entries.remove(entry)
+                self.dropped += 1
+                return True
+        return False
+
+    def drop_partials(self) -> None:
+        """Nobody is attached: partials would be stale by the time anyone reads them."""
+        keep = deque(e for e in self._entries if e.message.type not in DROPPABLE_TYPES)
+        self.dropped += len(self._entries) - len(keep)
+        self._entries = keep
+
+    def close(self) -> None:
+        self.closed = True
+        self._changed.set()
+
+    async def next_after(self, cursor: int) -> tuple[int, Any] | None:
+        """The first entry with id > ``cursor``; ``None`` once closed and fully read."""
+        while True:
+            for entry in self._entries:
+                if entry.eid > cursor:
+                    return entry.eid, entry.message
+            if self.closed:
+                return None
+            self._changed.clear()
+            await self._changed.wait()
+
+    def confirm(self, eid: int) -> None:
+        """The consumer delivered everything up to ``eid``."""
+        while self._entries and self._entries[0].eid <= eid:
+            self._entries.popleft()
+
+    def pending(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,210 @@
+"""REST: text translation, short-clip transcription and speech translation, languages, tokens, data."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from rtt.errors import RttError
+from rtt.protocol import (
+    SAMPLE_RATES,
+    ClipResponse,
+    LanguagesResponse,
+    ProtocolError,
+    TokenRequest,
+    TokenResponse,
+    TranslateRequest,
+    TranslateResponse,
+    TranslationItem,
+)
+from serve.audio import check_clip_duration, decode_clip, pcm_to_pipeline_rate
+from serve.auth import Principal
+from serve.backend import language_infos
+from serve.clips import process_clip
+from serve.sessions import parse_glossary, rtt_error_to_protocol
+from serve.state import ServeState, get_state, require_principal
+
+router = APIRouter()
+AuthDep = Annotated[Principal, Depends(require_principal)]
+
+
+def _state(request: Request) -> ServeState:
+    return get_state(request)
+
+
+StateDep = Annotated[ServeState, Depends(_state)]
+
+
+def ensure_ready(state: ServeState) -> None:
+    if state.manager.draining:
+        raise ProtocolError("SHUTTING_DOWN", "the server is shutting down", retry_after_ms=1000)
+    if not state.backend.ready:
+        raise ProtocolError("NOT_READY", "models are still loading", retry_after_ms=2000)
+
+
+async def translate_texts(
+    state: ServeState, principal: Principal, texts: list[str], source: str, target: str, **options: Any
+) -> list[Any]:
+    """Shared by /v1/translate and the LibreTranslate-compatible /translate."""
+    await state.limiter.check_request(principal)
+    ensure_ready(state)
+    async with state.gate:
+        try:
+            return await state.run_blocking(lambda: state.backend.translate(texts, source, target, **options))  # type: ignore[no-any-return]
+        except RttError as exc:
+            raise rtt_error_to_protocol(exc) from None
+
+
+@router.post("/v1/translate", response_model=TranslateResponse, tags=["text"])
+async def translate(body: TranslateRequest, principal: AuthDep, state: StateDep) -> TranslateResponse:
+    t0 = time.perf_counter()
+    texts = [body.text] if isinstance(body.text, str) else list(body.text)
+    outcomes = await translate_texts(
+        state, principal, texts, body.source_lang, body.target_lang,
+        tier=body.tier, glossary=parse_glossary(body.dictionary), formality=body.formality,
+        punctuation=body.punctuation, mask_pii=body.mask_pii, mask_profanity=body.mask_profanity,
+    )
+    latency = (time.perf_counter() - t0) * 1000
+    state.metrics.translate_latency_ms.observe(latency)
+    items = [
+        TranslationItem(text=o.text, source_lang=o.source_lang, detected_lang=o.detected_lang, engine=o.engine,
+                        tier=o.tier)
+        for o in outcomes
+    ]
+    return TranslateResponse(translations=items, text=items[0].text, detected_lang=items[0].detected_lang,
+                             latency_ms=round(latency, 1))
+
+
+async def _clip_bytes(request: Request, state: ServeState, file: UploadFile | None, sample_rate: int) -> bytes:
+    max_s = state.settings.sizes.max_clip_seconds
+    if file is not None:
+        data = await file.read()
+        if not data:
+            raise ProtocolError("INVALID_AUDIO", "the uploaded file is empty")
+        return await state.run_blocking(decode_clip, data, max_s)  # type: ignore[no-any-return]
+    raw = await request.body()
+    if not raw:
+        raise ProtocolError("MISSING_FIELD", "send the clip as multipart field 'file' or as a raw PCM16LE body")
+    if len(raw) % 2:
+        raise ProtocolError("INVALID_AUDIO", "PCM16 body has an odd number of bytes")
+    if sample_rate not in SAMPLE_RATES:
+        raise ProtocolError("UNSUPPORTED_AUDIO_FORMAT", f"sample_rate must be one of {SAMPLE_RATES}")
+    check_clip_duration(len(raw) / 2 / sample_rate, max_s)
+    return await state.run_blocking(pcm_to_pipeline_rate, raw, sample_rate)  # type: ignore[no-any-return]
+
+
+async def _clip(
+    request: Request, state: ServeState, principal: Principal, file: UploadFile | None,
+    source_lang: str, target_lang: str | None, sample_rate: int,
+) -> ClipResponse:
+    t0 = time.perf_counter()
+    await state.limiter.check_request(principal)
+    ensure_ready(state)
+    pcm = await _clip_bytes(request, state, file, sample_rate)
+    await state.limiter.check_audio(principal, len(pcm) / 2 / 16000)
+    async with state.gate:
+        result = await process_clip(state, pcm, source_lang, target_lang)
+    result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+    return result
+
+
+@router.post("/v1/transcribe", response_model=ClipResponse, tags=["speech"])
+async def transcribe(
+    request: Request, principal: AuthDep, state: StateDep,
+    file: UploadFile | None = None,
+    source_lang: Annotated[str, Query()] = "auto",
+    sample_rate: Annotated[int, Query()] = 16000,
+) -> ClipResponse:
+    """A clip of at most ``serve.sizes.max_clip_seconds`` (60 s): multipart ``file`` (ogg, flac,
+    wav, mp3, webm) or a raw PCM16LE 16 kHz body."""
+    return await _clip(request, state, principal, file, source_lang, None, sample_rate)
+
+
+@router.post("/v1/speech-translate", response_model=ClipResponse, tags=["speech"])
+async def speech_translate(
+    request: Request, principal: AuthDep, state: StateDep,
+    target_lang: Annotated[str, Query()],
+    file: UploadFile | None = None,
+    source_lang: Annotated[str, Query()] = "auto",
+    sample_rate: Annotated[int, Query()] = 16000,
+) -> ClipResponse:
+    return await _clip(request, state, principal, file, source_lang, target_lang, sample_rate)
+
+
+@router.get("/v1/languages", response_model=LanguagesResponse, tags=["text"])
+async def languages(principal: AuthDep, state: StateDep) -> LanguagesResponse:
+    return LanguagesResponse(languages=language_infos(), tiers=list(state.config.mt.tiers),
+                             default_tier=state.config.mt.default_tier)
+
+
+@router.post("/v1/tokens", response_model=TokenResponse, tags=["auth"])
+async def mint_token(principal: AuthDep, state: StateDep, body: TokenRequest | None = None) -> TokenResponse:
+    """A short-lived signed token for browsers (``?token=``), minted with an API key."""
+    body = body or TokenRequest()
+    if not state.auth.enabled:
+        raise ProtocolError("FORBIDDEN", "no API keys are configured, so tokens are not needed")
+    audience = body.audience or state.auth.audience
+    token, exp = state.auth.mint_token(principal, body.ttl_s, audience)
+    return TokenResponse(token=token, expires_at=exp, audience=audience)
+
+
+@router.get("/v1/sessions/{session_id}/transcript", tags=["data"])
+async def transcript(session_id: str, principal: AuthDep, state: StateDep) -> dict[str, Any]:
+    entries = state.transcripts.get(session_id, principal.id)
+    if entries is None:
+        raise ProtocolError("NOT_FOUND", "no retained transcript for this session (retention may be off)")
+    return {"session_id": session_id, "entries": entries}
+
+
+@router.delete("/v1/sessions/{session_id}", tags=["data"])
+async def delete_session(session_id: str, principal: AuthDep, state: StateDep) -> dict[str, Any]:
+    """Close the session (if open) and delete everything kept about it."""
+    closed = False
+    managed = state.manager.sessions.get(session_id)
+    if managed is not None and managed.principal.id == principal.id:
+        await managed.end("deleted", drain=False)
+        closed = True
+    deleted = state.transcripts.delete_session(session_id, principal.id)
+    if not closed and not deleted:
+        raise ProtocolError("NOT_FOUND", "no such session for this key")
+    return {"session_id": session_id, "closed": closed, "transcript_deleted": deleted}
+
+
+@router.delete("/v1/data", tags=["data"])
+async def delete_data(
+    principal: AuthDep, state: StateDep, key: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
+    """Delete everything kept for an API key: open sessions, transcripts, rate counters.
+
+    ``key`` must be the caller's own key (proof of ownership; a token cannot stand in for it)."""
+    if state.auth.enabled:
+        if not key:
+            raise ProtocolError("MISSING_FIELD", "pass ?key=<your API key>")
+        owner = state.auth.principal_for_key(key)
+        if owner is None or owner.id != principal.id:
+            raise ProtocolError("FORBIDDEN", "key does not match the credentials of this request")
+    result = await state.manager.delete_owner_data(principal)
+    return {"deleted": result}
+
+
+@router.get("/healthz", tags=["ops"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["ops"])
+async def readyz(state: StateDep) -> JSONResponse:
+    status = state.backend.status()
+    ready = state.backend.ready and not state.manager.draining
+    body = {"ready": ready, "models": status, "draining": state.manager.draining,
+            "sessions": len(state.manager.sessions), "grpc_port": state.grpc_port}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", tags=["ops"])
+async def metrics(principal: AuthDep, state: StateDep) -> PlainTextResponse:
+    state.metrics.ready.set(1 if state.backend.ready else 0)
+    return PlainTextResponse(state.metrics.render(), media_type="text/plain; version=0.0.4")

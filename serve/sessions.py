@@ -1,0 +1,562 @@
+"""Live realtime sessions, independent of the transport that carries them.
+
+A :class:`ManagedSession` wraps one pipeline session with what the service adds: an owner, a
+``seq`` tracker, a bounded input queue fed to the session by one task, and an outbox filled by
+another task from the session's events.  WebSocket, gRPC and SSE connections *attach* to a
+session and read its outbox; when a connection drops the session waits ``resume_grace_s`` for
+the client to come back with the same id before it is closed.
+
+One reaper task enforces idle and silence timeouts, refreshes the session slots held in the
+limit store and purges expired transcripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rtt.errors import RttError
+from rtt.languages import check_pair
+from rtt.pipeline import events as ev
+from rtt.policies.factory import parse_policy_name
+from rtt.protocol import (
+    Ack,
+    Control,
+    Drain,
+    Error,
+    FinalAsr,
+    FinalTranslation,
+    InputAudio,
+    InputText,
+    Limits,
+    Notice,
+    PartialAsr,
+    PartialTranslation,
+    Pong,
+    ProtocolError,
+    SessionConfig,
+    SessionEnded,
+    SpeechStarted,
+    SpeechStopped,
+    TtsAudio,
+    decode_base64_audio,
+    encode_audio,
+)
+from serve.audio import audio_seconds, check_audio_frame
+from serve.auth import Principal
+from serve.backend import Backend, RealtimeSession, SessionSpec
+from serve.limits import RateLimiter
+from serve.metrics import Metrics
+from serve.queues import Outbox, SeqTracker, SlowConsumer
+from serve.retention import TranscriptStore
+from serve.settings import ServeSettings
+
+log = logging.getLogger("serve.sessions")
+
+# Fraction of the input queue at which the client is told to slow down.
+DRAIN_HIGH_WATER = 0.75
+DRAIN_EVERY_S = 0.5
+
+
+def rtt_error_to_protocol(exc: RttError, seq: int | None = None) -> ProtocolError:
+    code = exc.code
+    if code == "INVALID_INPUT" and str(exc.details.get("field", "")).startswith("glossary"):
+        code = "INVALID_GLOSSARY"
+    return ProtocolError(code, exc.message, seq, exc.retry_after_ms)
+
+
+def parse_glossary(raw: Any, seq: int | None = None) -> Any:
+    if raw is None:
+        return None
+    from rtt.text.glossary import Glossary
+
+    try:
+        return Glossary.from_json(raw)
+    except RttError as exc:
+        raise ProtocolError("INVALID_GLOSSARY", exc.message, seq) from None
+
+
+def spec_from_config(cfg: SessionConfig, seq: int | None = None) -> SessionSpec:
+    """Validate a session config beyond its types (languages, policy, glossary)."""
+    try:
+        check_pair(cfg.source_lang, cfg.target_lang)
+        if cfg.policy is not None or cfg.stabilization is not None:
+            parse_policy_name(cfg.policy or "wait-k", cfg.stabilization)
+    except RttError as exc:
+        raise rtt_error_to_protocol(exc, seq) from None
+    return SessionSpec(
+        source_lang=cfg.source_lang,
+        target_lang=cfg.target_lang,
+        mode=cfg.mode,
+        policy=cfg.policy,
+        stabilization=cfg.stabilization,
+        tier=cfg.tier,
+        glossary=parse_glossary(cfg.glossary, seq),
+        formality=cfg.formality,
+        punctuation=cfg.punctuation,
+        partial_results=cfg.features.partial_results,
+        tts=cfg.features.tts,
+        tts_voice=cfg.tts_voice,
+        vad=cfg.features.vad,
+        sample_rate=cfg.audio.sample_rate,
+        audio_format=cfg.audio.encoding,
+    )
+
+
+def event_to_message(event: Any, partial_results: bool) -> Any | None:
+    if isinstance(event, ev.PartialTranslation):
+        if not partial_results:
+            return None
+        return PartialTranslation(utterance_id=event.utterance_id, text=event.text, committed=event.committed,
+                                  tentative=event.tentative, source_read=event.source_read, at_ms=event.at_ms)
+    if isinstance(event, ev.FinalTranslation):
+        return FinalTranslation(utterance_id=event.utterance_id, text=event.text, source_text=event.source_text,
+                                source_lang=event.source_lang, target_lang=event.target_lang,
+                                latency_ms=dict(event.latency_ms), at_ms=event.at_ms)
+    if isinstance(event, ev.PartialAsr):
+        if not partial_results:
+            return None
+        return PartialAsr(utterance_id=event.utterance_id, text=event.text, committed=event.committed,
+                          tentative=event.tentative, language=event.language, at_ms=event.at_ms)
+    if isinstance(event, ev.FinalAsr):
+        return FinalAsr(utterance_id=event.utterance_id, text=event.text, language=event.language,
+                        start_ms=event.start_ms, end_ms=event.end_ms, at_ms=event.at_ms)
+    if isinstance(event, ev.SpeechStarted):
+        return SpeechStarted(utterance_id=event.utterance_id, at_ms=event.at_ms)
+    if isinstance(event, ev.SpeechStopped):
+        return SpeechStopped(utterance_id=event.utterance_id, at_ms=event.at_ms)
+    if isinstance(event, ev.TtsAudio):
+        return TtsAudio(utterance_id=event.utterance_id, chunk_index=event.chunk_index, audio=encode_audio(event.pcm16),
+                        sample_rate=event.sample_rate, is_last=event.is_last, at_ms=event.at_ms)
+    if isinstance(event, ev.Notice):
+        return Notice(code=event.code, message=event.message)
+    if isinstance(event, ev.ErrorEvent):
+        return Error(code=event.code, message=event.message, retry_after_ms=event.retry_after_ms)
+    return None
+
+
+@dataclass
+class _Input:
+    kind: str  # audio | text | control
+    seq: int | None
+    audio: bytes = b""
+    text: str = ""
+    final: bool = False
+    control: Control | None = None
+
+
+class ManagedSession:
+    def __init__(
+        self,
+        session_id: str,
+        principal: Principal,
+        config: SessionConfig,
+        spec: SessionSpec,
+        session: RealtimeSession,
+        manager: SessionManager,
+        transport: str,
+    ) -> None:
+        s = manager.settings.sizes
+        self.id = session_id
+        self.principal = principal
+        self.config = config
+        self.spec = spec
+        self.session = session
+        self.manager = manager
+        self.transport = transport
+        self.seq = SeqTracker()
+        self.outbox = Outbox(s.output_queue, s.max_pending_finals)
+        self.inputs: asyncio.Queue[_Input | None] = asyncio.Queue(maxsize=s.input_queue)
+        self.state = "open"  # open -> ending -> closed
+        self.end_reason = ""
+        self.generation = 0  # bumped by every attach; older connections stop reading
+        self.attached = False
+        now = time.monotonic()
+        self.started_at = now
+        self.detached_at: float | None = None
+        self.last_input = now
+        self.last_audio: float | None = None
+        self.last_speech = now
+        self._last_drain = 0.0
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._done = asyncio.Event()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.session.start()
+        self._tasks = [
+            asyncio.create_task(self._pump(), name=f"pump-{self.id}"),
+            asyncio.create_task(self._feed(), name=f"feed-{self.id}"),
+        ]
+
+    def attach(self) -> int:
+        self.generation += 1
+        self.attached = True
+        self.detached_at = None
+        return self.generation
+
+    def detach(self, generation: int) -> None:
+        if generation != self.generation:
+            return  # a newer connection took over
+        self.attached = False
+        self.detached_at = time.monotonic()
+        self.outbox.drop_partials()
+
+    async def end(self, reason: str, drain: bool = True, error: ProtocolError | None = None) -> None:
+        """Stop taking input, let the session deliver its finals (``drain``), then close."""
+        if self.state != "open":
+            await self._done.wait()
+            return
+        self.state = "ending"
+        self.end_reason = reason
+        if error is not None:
+            self.manager.metrics.errors.labels(error.code, self.transport).inc()
+            self._put(Error(code=error.code, message=error.message, retry_after_ms=error.retry_after_ms,
+                            fatal=True))
+        # The feeder finishes what is queued (inputs accepted before the end are processed).
+        await self._put_input(None)
+        await self._finish(drain)
+
+    async def _finish(self, drain: bool) -> None:
+        feeder = self._tasks[1] if len(self._tasks) > 1 else None
+        if feeder is not None and drain:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(feeder), self.manager.settings.timeouts.shutdown_grace_s)
+        if feeder is not None and not feeder.done():
+            feeder.cancel()
+        try:
+            await asyncio.wait_for(self.session.close(drain=drain), self.manager.settings.timeouts.shutdown_grace_s)
+        except Exception as exc:  # closing must not leak the session
+            log.warning("session %s close: %s", self.id, type(exc).__name__)
+        pump = self._tasks[0] if self._tasks else None
+        if pump is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(pump), 5.0)
+            except Exception:
+                pump.cancel()
+        self._put(SessionEnded(session_id=self.id, reason=self.end_reason))
+        self.outbox.close()
+        self.state = "closed"
+        self._done.set()
+        await self.manager._forget(self)
+
+    async def wait_closed(self) -> None:
+        await self._done.wait()
+
+    # -- input ---------------------------------------------------------------------------------
+    async def submit(self, msg: InputAudio | InputText | Control, audio: bytes | None = None) -> list[Any]:
+        """Accept one client message; returns connection-scoped replies (ack, pong, drain).
+
+        Raises ``ProtocolError`` for input that is refused; the session stays usable.
+        """
+        seq = msg.seq
+        self.last_input = time.monotonic()
+        if self.state != "open":
+            raise ProtocolError("SHUTTING_DOWN" if self.manager.draining else "NOT_FOUND",
+                                "the session is ending", seq)
+        if self.seq.is_duplicate(seq):
+            return [Ack(seq=seq, duplicate=True)] if seq is not None else []
+        replies: list[Any] = []
+        if isinstance(msg, Control) and msg.action == "ping":
+            replies.append(Pong(seq=seq, client_time=msg.client_time))
+            self.seq.mark(seq)
+            return replies
+        item = await self._validate(msg, audio)
+        if item.kind == "audio":
+            await self.manager.limiter.check_audio(self.principal, audio_seconds(self.spec, item.audio), seq)
+        elif item.kind == "text" and item.text.strip():
+            await self.manager.limiter.check_request(self.principal)
+        self.seq.mark(seq)
+        if seq is not None:
+            replies.append(Ack(seq=seq))
+        drain = self._maybe_drain()
+        if drain is not None:
+            replies.append(drain)
+        await self._put_input(item)
+        return replies
+
+    async def _validate(self, msg: InputAudio | InputText | Control, audio: bytes | None) -> _Input:
+        seq = msg.seq
+        sizes = self.manager.settings.sizes
+        if isinstance(msg, InputAudio) or audio is not None:
+            data = audio if audio is not None else decode_base64_audio(msg.audio, seq)  # type: ignore[union-attr]
+            check_audio_frame(data, self.spec.audio_format, sizes.max_audio_frame_bytes, seq)
+            return _Input("audio", seq, audio=data)
+        if isinstance(msg, InputText):
+            limit = self.manager.backend.config.text.max_chars
+            if len(msg.text) > limit:
+                raise ProtocolError("TEXT_TOO_LONG", f"text has {len(msg.text)} characters; the limit is {limit}", seq)
+            if not msg.text.strip() and not msg.final:
+                raise ProtocolError("EMPTY_TEXT", "text is empty (send final=true to close a sentence)", seq)
+            return _Input("text", seq, text=msg.text, final=msg.final)
+        if msg.action == "set_target_lang":
+            if not msg.target_lang:
+                raise ProtocolError("MISSING_FIELD", "set_target_lang needs target_lang", seq)
+            try:
+                check_pair(self.spec.source_lang, msg.target_lang)
+            except RttError as exc:
+                raise rtt_error_to_protocol(exc, seq) from None
+        if msg.action == "set_dictionary":
+            if msg.dictionary is None:
+                raise ProtocolError("MISSING_FIELD", "set_dictionary needs dictionary", seq)
+            parse_glossary(msg.dictionary, seq)
+        return _Input("control", seq, control=msg)
+
+    def _maybe_drain(self) -> Drain | None:
+        depth = self.inputs.qsize()
+        now = time.monotonic()
+        if depth < self.inputs.maxsize * DRAIN_HIGH_WATER or now - self._last_drain < DRAIN_EVERY_S:
+            return None
+        self._last_drain = now
+        self.manager.metrics.drains.inc()
+        return Drain(reason="input queue filling", retry_after_ms=int(DRAIN_EVERY_S * 1000), queue_depth=depth)
+
+    async def _put_input(self, item: _Input | None) -> None:
+        # Blocks only this client's reader when its queue is full (TCP backpressure on it alone).
+        await self.inputs.put(item)
+
+    async def _feed(self) -> None:
+        while True:
+            item = await self.inputs.get()
+            if item is None:
+                return
+            try:
+                await self._apply(item)
+            except ProtocolError as exc:
+                self._put(Error(code=exc.code, message=exc.message, seq=item.seq, retry_after_ms=exc.retry_after_ms))
+            except RttError as exc:
+                err = rtt_error_to_protocol(exc, item.seq)
+                self._put(Error(code=err.code, message=err.message, seq=item.seq))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("session %s: input failed", self.id)
+                self._put(Error(code="INTERNAL", message="processing this input failed", seq=item.seq))
+
+    async def _apply(self, item: _Input) -> None:
+        s = self.session
+        if item.kind == "audio":
+            self.last_audio = time.monotonic()
+            self.manager.metrics.audio_seconds.inc(audio_seconds(self.spec, item.audio))
+            # Ordering and duplicates are settled here (seq spans every message type, so audio
+            # seqs have gaps); the session's jitter buffer is for transports that reorder.
+            await s.push_audio(item.audio, seq=None)
+            return
+        if item.kind == "text":
+            self.last_speech = time.monotonic()
+            await s.push_text(item.text, final=item.final)
+            return
+        ctl = item.control
+        assert ctl is not None
+        if ctl.action == "pause":
+            await s.pause()
+        elif ctl.action == "resume":
+            await s.resume()
+        elif ctl.action == "commit":
+            await s.commit()
+        elif ctl.action == "set_target_lang":
+            await s.set_target_lang(ctl.target_lang or "")
+            self.config = self.config.model_copy(update={"target_lang": ctl.target_lang})
+        elif ctl.action == "set_dictionary":
+            s.set_glossary(parse_glossary(ctl.dictionary, item.seq))
+        elif ctl.action == "end":
+            # Everything queued before `end` has been applied; close from outside the feeder.
+            asyncio.get_running_loop().create_task(self.end("client_end", drain=True))
+
+    # -- output --------------------------------------------------------------------------------
+    def _put(self, message: Any) -> None:
+        try:
+            self.outbox.put(message)
+        except SlowConsumer as exc:
+            if self.state == "open":
+                log.warning("session %s: slow consumer (%s)", self.id, exc)
+                asyncio.get_running_loop().create_task(
+                    self.end("slow_consumer", drain=False,
+                             error=ProtocolError("SLOW_CONSUMER", "results were not read fast enough"))
+                )
+
+    async def _pump(self) -> None:
+        metrics = self.manager.metrics
+        try:
+            async for event in self.session.events():
+                if isinstance(event, ev.SpeechStarted | ev.PartialAsr | ev.FinalAsr):
+                    self.last_speech = time.monotonic()
+                msg = event_to_message(event, self.spec.partial_results)
+                if msg is None:
+                    continue
+                if isinstance(event, ev.FinalTranslation):
+                    self._record_final(event)
+                if isinstance(msg, Error):
+                    metrics.errors.labels(msg.code, self.transport).inc()
+                before = self.outbox.dropped
+                self._put(msg)
+                if self.outbox.dropped > before:
+                    metrics.partials_dropped.inc(self.outbox.dropped - before)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("session %s: event stream failed", self.id)
+            self._put(Error(code="INTERNAL", message="the session's event stream failed", fatal=True))
+
+    def _record_final(self, event: ev.FinalTranslation) -> None:
+        lat = event.latency_ms.get("endpoint_to_final") or event.latency_ms.get("total")
+        if lat is not None:
+            self.manager.metrics.final_latency_ms.observe(lat)
+        self.manager.transcripts.add(
+            self.id,
+            self.principal.id,
+            {"utterance_id": event.utterance_id, "source_text": event.source_text, "text": event.text,
+             "source_lang": event.source_lang, "target_lang": event.target_lang, "at": time.time()},
+        )
+
+
+class SessionManager:
+    def __init__(
+        self,
+        backend: Backend,
+        settings: ServeSettings,
+        limiter: RateLimiter,
+        metrics: Metrics,
+        transcripts: TranscriptStore,
+    ) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.limiter = limiter
+        self.metrics = metrics
+        self.transcripts = transcripts
+        self.sessions: dict[str, ManagedSession] = {}
+        # Open transport connections (anything with ``pending() -> int``), for shutdown.
+        self.connections: set[Any] = set()
+        self.draining = False
+        self._reaper: asyncio.Task[None] | None = None
+        t = settings.timeouts
+        self.silence_s = t.silence_s if t.silence_s is not None else backend.config.vad.silence_timeout_s
+
+    def limits(self) -> Limits:
+        s, t = self.settings.sizes, self.settings.timeouts
+        return Limits(
+            max_message_bytes=s.max_message_bytes,
+            max_audio_frame_bytes=s.max_audio_frame_bytes,
+            max_text_chars=self.backend.config.text.max_chars,
+            input_queue=s.input_queue,
+            resume_grace_s=t.resume_grace_s,
+            idle_timeout_s=t.idle_s,
+        )
+
+    def start(self) -> None:
+        self._reaper = asyncio.get_running_loop().create_task(self._reap_forever(), name="session-reaper")
+
+    async def create(self, principal: Principal, config: SessionConfig, transport: str,
+                     seq: int | None = None) -> ManagedSession:
+        if self.draining:
+            raise ProtocolError("SHUTTING_DOWN", "the server is shutting down", seq, retry_after_ms=1000)
+        if not self.backend.ready:
+            raise ProtocolError("NOT_READY", "models are still loading", seq, retry_after_ms=2000)
+        if len(self.sessions) >= self.settings.limits.max_sessions_total:
+            raise ProtocolError("OVERLOADED", "the server has no room for another session", seq,
+                                retry_after_ms=5000)
+        spec = spec_from_config(config, seq)
+        await self.limiter.check_request(principal)
+        session_id = "s_" + secrets.token_urlsafe(12)
+        await self.limiter.open_session(principal, session_id)
+        try:
+            session = self.backend.open_session(spec, session_id)
+            managed = ManagedSession(session_id, principal, config, spec, session, self, transport)
+            await managed.start()
+        except RttError as exc:
+            await self.limiter.close_session(principal, session_id)
+            raise rtt_error_to_protocol(exc, seq) from None
+        except BaseException:
+            await self.limiter.close_session(principal, session_id)
+            raise
+        self.sessions[session_id] = managed
+        self.metrics.sessions_opened.labels(transport).inc()
+        self.metrics.sessions_active.set(len(self.sessions))
+        return managed
+
+    def get(self, session_id: str, principal: Principal) -> ManagedSession:
+        managed = self.sessions.get(session_id)
+        # Another key's session is reported as absent: ids must not leak across tenants.
+        if managed is None or managed.principal.id != principal.id or managed.state != "open":
+            raise ProtocolError("NOT_FOUND", f"no open session {session_id[:40]!r} for this key")
+        return managed
+
+    async def _forget(self, managed: ManagedSession) -> None:
+        if self.sessions.get(managed.id) is managed:
+            del self.sessions[managed.id]
+        self.metrics.sessions_active.set(len(self.sessions))
+        try:
+            await self.limiter.close_session(managed.principal, managed.id)
+        except Exception as exc:  # the lease expires by itself if the store is unreachable
+            log.warning("releasing session slot failed: %s", type(exc).__name__)
+
+    async def delete_owner_data(self, principal: Principal) -> dict[str, int]:
+        mine = [m for m in self.sessions.values() if m.principal.id == principal.id]
+        await asyncio.gather(*(m.end("deleted", drain=False) for m in mine))
+        removed = self.transcripts.delete_owner(principal.id)
+        await self.limiter.forget(principal)
+        return {"sessions_closed": len(mine), "transcripts_deleted": removed}
+
+    async def shutdown(self) -> None:
+        """Refuse new sessions, deliver finals in flight, close everything."""
+        self.draining = True
+        live = list(self.sessions.values())
+        for m in live:
+            m._put(Error(code="SHUTTING_DOWN", message="the server is shutting down; finals in flight follow",
+                         retry_after_ms=1000))
+        await asyncio.gather(*(m.end("shutdown", drain=True) for m in live), return_exceptions=True)
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+
+    async def wait_delivered(self, timeout_s: float) -> None:
+        """Give attached connections a moment to send what the sessions produced while ending."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and any(c.pending() for c in list(self.connections)):
+            await asyncio.sleep(0.05)
+
+    # -- timeouts ------------------------------------------------------------------------------
+    async def _reap_forever(self) -> None:
+        period = max(0.05, min(1.0, self.settings.timeouts.idle_s / 4, self.silence_s / 4))
+        refresh_every = 20.0
+        last_refresh = time.monotonic()
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self._reap_once()
+                if time.monotonic() - last_refresh > refresh_every:
+                    last_refresh = time.monotonic()
+                    owners: dict[str, list[str]] = {}
+                    for m in self.sessions.values():
+                        owners.setdefault(m.principal.id, []).append(m.id)
+                    await self.limiter.refresh(owners)
+                self.transcripts.purge_expired()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reaper pass failed")
+
+    async def _reap_once(self) -> None:
+        now = time.monotonic()
+        t = self.settings.timeouts
+        for m in list(self.sessions.values()):
+            if m.state != "open":
+                continue
+            if m.detached_at is not None and now - m.detached_at > t.resume_grace_s:
+                asyncio.get_running_loop().create_task(m.end("abandoned", drain=False))
+            elif now - m.last_input > t.idle_s:
+                asyncio.get_running_loop().create_task(
+                    m.end("idle_timeout", error=ProtocolError("IDLE_TIMEOUT", f"no input for {t.idle_s:g} s"))
+                )
+            elif (m.spec.vad and m.last_audio is not None and m.last_audio > m.last_speech
+                  and now - m.last_speech > self.silence_s):
+                asyncio.get_running_loop().create_task(
+                    m.end("silence_timeout",
+                          error=ProtocolError("SILENCE_TIMEOUT", f"no speech for {self.silence_s:g} s"))
+                )

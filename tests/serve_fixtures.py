@@ -1,0 +1,404 @@
+"""Fixtures for the service tests: a real uvicorn server on 127.0.0.1 and plumbing backends.
+
+``PlumbingBackend`` / ``PlumbingSession`` / ``PlumbingTranslator`` are *plumbing fixtures*: they
+follow the Session contract (docs/session-api.md) and the Translator call shape, but their
+"translations" are a fixed word map and their "ASR" counts loud frames.  They exist to test
+the transport (auth, limits, errors, reconnects, backpressure) quickly and deterministically;
+nothing they produce is a quality result.  Tests with the real models use ``PipelineBackend``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rtt.config import RttConfig, load_config
+from rtt.errors import InvalidInput
+from rtt.languages import AUTO, check_pair
+from rtt.pipeline import events as ev
+from serve.app import app_state, create_app
+from serve.backend import SessionSpec
+from serve.server import build_server
+from serve.settings import ServeSettings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("RTT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+# Plumbing word map: enough to make outputs recognisable in assertions, not a translation model.
+WORDS = {"hola": "hello", "mundo": "world", "buenos": "good", "días": "morning", "gracias": "thanks",
+         "a": "to", "todos": "everyone", "y": "and", "buenas": "good", "tardes": "afternoon"}
+
+
+def plumbing_translate(text: str, target: str) -> str:
+    out = [WORDS.get(w.lower().strip(".,!?"), w) for w in text.split()]
+    return f"[{target}] " + " ".join(out)
+
+
+@dataclass
+class PlumbingOutcome:
+    text: str
+    source_lang: str
+    target_lang: str
+    detected_lang: str | None
+    engine: str
+    tier: str
+
+
+@dataclass
+class Calls:
+    translate_threads: list[str] = field(default_factory=list)
+    sessions_opened: int = 0
+
+
+class PlumbingTranslator:
+    def __init__(self, max_chars: int = 5000, delay_s: float = 0.0, calls: Calls | None = None) -> None:
+        self.max_chars = max_chars
+        self.delay_s = delay_s
+        self.calls = calls or Calls()
+
+    def translate(self, texts: Sequence[str], source_lang: str, target_lang: str, **opts: Any) -> list[PlumbingOutcome]:
+        self.calls.translate_threads.append(threading.current_thread().name)
+        if not texts:
+            raise InvalidInput("no text to translate", code="EMPTY_TEXT")
+        for t in texts:
+            if not t.strip():
+                raise InvalidInput("text is empty", code="EMPTY_TEXT")
+            if len(t) > self.max_chars:
+                raise InvalidInput("text too long", code="TEXT_TOO_LONG")
+        check_pair(source_lang, target_lang)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        out = []
+        for t in texts:
+            src, detected = source_lang, None
+            if source_lang == AUTO:
+                src = detected = "es" if any(w.lower().strip(".,!?") in WORDS for w in t.split()) else "en"
+            text = plumbing_translate(t, target_lang)
+            glossary = opts.get("glossary")
+            if glossary is not None:
+                for s, tgt in glossary.forced.items():
+                    text = text.replace(s, tgt)
+            out.append(PlumbingOutcome(text, src, target_lang, detected, "plumbing", opts.get("tier") or "fast"))
+        return out
+
+
+class PlumbingSession:
+    """Speech = 20 ms frames with RMS over a threshold; 300 ms of quiet ends an utterance."""
+
+    FRAME_MS = 20
+    WAIT_K = 2
+
+    def __init__(self, spec: SessionSpec, final_delay_s: float = 0.0, push_delay_s: float = 0.0) -> None:
+        self.spec = spec
+        self.final_delay_s = final_delay_s
+        self.push_delay_s = push_delay_s
+        self.target = spec.target_lang
+        self._events: asyncio.Queue[Any] = asyncio.Queue()
+        self._t0 = time.monotonic()
+        self._utt = 0
+        self._words: list[str] = []
+        self._speech_frames = 0
+        self._quiet_frames = 0
+        self._in_speech = False
+        self._paused = False
+        self._closed = False
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._buf = b""
+        self.glossary: Any = spec.glossary
+        self.audio_bytes = 0
+        self.texts: list[str] = []
+
+    def _now(self) -> float:
+        return (time.monotonic() - self._t0) * 1000
+
+    async def start(self) -> None:
+        return None
+
+    async def push_text(self, text: str, final: bool = False) -> None:
+        if "__raise__" in text:
+            raise InvalidInput("plumbing session refused this text", code="INVALID_INPUT")
+        if "__crash__" in text:
+            raise RuntimeError("plumbing crash")
+        if self.push_delay_s:
+            await asyncio.sleep(self.push_delay_s)
+        self.texts.append(text)
+        self._words.extend(text.split())
+        if self._words and self.spec.partial_results:
+            committed = self._words[: max(0, len(self._words) - self.WAIT_K)]
+            tentative = self._words[len(committed):]
+            await self._events.put(ev.PartialTranslation(
+                self._utt, plumbing_translate(" ".join(committed), self.target) if committed else "",
+                " ".join(tentative), len(self._words), self._now()))
+        if final:
+            self._finish_text()
+
+    def _finish_text(self) -> None:
+        source = " ".join(self._words)
+        self._words = []
+        utt, self._utt = self._utt, self._utt + 1
+        self._spawn(self._final(utt, source, None))
+
+    async def _final(self, utt: int, source: str, asr_done_ms: float | None) -> None:
+        t0 = self._now()
+        if self.final_delay_s:
+            await asyncio.to_thread(time.sleep, self.final_delay_s)
+        target = plumbing_translate(source, self.target)
+        if self.glossary is not None:
+            for s, tgt in self.glossary.forced.items():
+                target = target.replace(s, tgt)
+        now = self._now()
+        await self._events.put(ev.FinalTranslation(
+            utt, target, source, self.spec.source_lang, self.target, now,
+            latency_ms={"mt": now - t0, "endpoint_to_final": now - (asr_done_ms or t0)}))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def push_audio(self, data: bytes, seq: int | None = None) -> None:
+        if self._paused:
+            return
+        self.audio_bytes += len(data)
+        if self.spec.audio_format == "opus":
+            frames = [1.0]  # plumbing: every packet is "speech"
+        else:
+            self._buf += data
+            step = self.spec.sample_rate * 2 * self.FRAME_MS // 1000
+            frames = []
+            while len(self._buf) >= step:
+                chunk, self._buf = self._buf[:step], self._buf[step:]
+                x = np.frombuffer(chunk, dtype="<i2").astype(np.float32) / 32768
+                frames.append(float(np.sqrt(np.mean(x * x))))
+        for rms in frames:
+            await self._frame(rms > 0.02)
+
+    async def _frame(self, speech: bool) -> None:
+        if speech:
+            self._quiet_frames = 0
+            if not self._in_speech:
+                self._in_speech = True
+                self._speech_frames = 0
+                await self._events.put(ev.SpeechStarted(self._utt, self._now()))
+            self._speech_frames += 1
+            if self._speech_frames % 25 == 0 and self.spec.partial_results:  # every 0.5 s of speech
+                n = self._speech_frames // 25
+                await self._events.put(ev.PartialAsr(self._utt, " ".join(["hola"] * (n - 1)), "hola",
+                                                     self._now(), "es"))
+        elif self._in_speech:
+            self._quiet_frames += 1
+            if self._quiet_frames * self.FRAME_MS >= 300:
+                await self._end_utterance()
+
+    async def _end_utterance(self) -> None:
+        self._in_speech = False
+        n = max(1, self._speech_frames // 25)
+        text = " ".join(["hola"] * n)
+        utt, self._utt = self._utt, self._utt + 1
+        now = self._now()
+        await self._events.put(ev.SpeechStopped(utt, now))
+        await self._events.put(ev.FinalAsr(utt, text, "es", 0.0, now, now))
+        self._spawn(self._final(utt, text, now))
+
+    async def commit(self) -> None:
+        if self._in_speech:
+            await self._end_utterance()
+        elif self._words:
+            self._finish_text()
+
+    async def set_target_lang(self, lang: str) -> None:
+        self.target = lang
+
+    def set_glossary(self, glossary: Any) -> None:
+        self.glossary = glossary
+
+    async def pause(self) -> None:
+        self._paused = True
+
+    async def resume(self) -> None:
+        self._paused = False
+
+    async def events(self) -> AsyncIterator[Any]:
+        while True:
+            item = await self._events.get()
+            if item is None:
+                return
+            yield item
+
+    async def close(self, drain: bool = True) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if drain:
+            await self.commit()
+            while self._inflight:
+                await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        else:
+            for t in list(self._inflight):
+                t.cancel()
+        await self._events.put(None)
+
+
+class PlumbingBackend:
+    """Implements serve.backend.Backend with plumbing parts (see module docstring)."""
+
+    def __init__(self, config: RttConfig | None = None, load_delay_s: float = 0.0, translate_delay_s: float = 0.0,
+                 final_delay_s: float = 0.0, push_delay_s: float = 0.0) -> None:
+        self.config = config or load_config()
+        self.load_delay_s = load_delay_s
+        self.final_delay_s = final_delay_s
+        self.push_delay_s = push_delay_s
+        self.calls = Calls()
+        self.translator = PlumbingTranslator(self.config.text.max_chars, translate_delay_s, self.calls)
+        self.sessions: list[PlumbingSession] = []
+        self._ready = False
+
+    def load(self) -> None:
+        if self.load_delay_s:
+            time.sleep(self.load_delay_s)
+        self._ready = True
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    def status(self) -> dict[str, Any]:
+        return {"state": "ready" if self._ready else "loading", "backend": "plumbing"}
+
+    def translate(self, texts: Sequence[str], source_lang: str, target_lang: str, **options: Any) -> list[Any]:
+        return self.translator.translate(texts, source_lang, target_lang, **options)
+
+    def open_session(self, spec: SessionSpec, session_id: str | None = None) -> PlumbingSession:
+        self.calls.sessions_opened += 1
+        session = PlumbingSession(spec, self.final_delay_s, self.push_delay_s)
+        self.sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        return None
+
+
+# -- a real server on a real socket ---------------------------------------------------------------
+
+
+@dataclass
+class RunningServer:
+    app: Any
+    server: Any
+    thread: threading.Thread
+    port: int
+    scheme: str = "http"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        ws = "wss" if self.scheme == "https" else "ws"
+        return f"{ws}://127.0.0.1:{self.port}/v1/realtime"
+
+    @property
+    def state(self) -> Any:
+        return app_state(self.app)
+
+    @property
+    def backend(self) -> Any:
+        return self.state.backend
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.state.grpc_port}"
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout_s)
+
+
+def serve_settings(**overrides: Any) -> ServeSettings:
+    base: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "grpc_port": 0, "prewarm": False}
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return ServeSettings.model_validate(base)
+
+
+def start_server(
+    backend: Any | None = None,
+    settings: ServeSettings | None = None,
+    config: RttConfig | None = None,
+    environ: dict[str, str] | None = None,
+    wait_ready: bool = True,
+) -> RunningServer:
+    config = config or load_config()
+    settings = settings or serve_settings()
+    backend = backend if backend is not None else PlumbingBackend(config)
+    app = create_app(config, settings, backend=backend, environ=environ or {})
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = build_server(app, settings, log_level="warning")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"uvicorn-{port}")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    running = RunningServer(app, server, thread, port, "https" if settings.tls.enabled else "http")
+    if wait_ready:
+        while not running.backend.ready:
+            if time.monotonic() > deadline + 600:
+                raise RuntimeError("the backend did not become ready")
+            time.sleep(0.02)
+    return running
+
+
+@contextlib.contextmanager
+def running_server(**kwargs: Any) -> Iterator[RunningServer]:
+    srv = start_server(**kwargs)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1/localhost, made with the openssl CLI."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def wait_for_fresh_rate_window(margin_s: float = 8.0) -> None:
+    """Rate limits count per wall-clock minute: start a limit test well inside one."""
+    left = 60 - time.time() % 60
+    if left < margin_s:
+        time.sleep(left + 0.05)
+
+
+def pcm_tone(seconds: float, rate: int = 16000, amplitude: float = 0.3, freq: float = 220.0) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2").tobytes()
+
+
+def pcm_silence(seconds: float, rate: int = 16000) -> bytes:
+    return b"\x00\x00" * int(seconds * rate)

@@ -1,0 +1,86 @@
+import numpy as np
+
+from rtt.asr.agreement import LocalAgreement
+from rtt.asr.normalize import drop_repetition, normalize_text, normalize_word
+from rtt.asr.streaming import StreamingAsrConfig, UtteranceDecoder
+from tests.speech_fixtures import ScriptedAsr
+
+
+def test_local_agreement_2_commits_the_common_prefix_only() -> None:
+    la = LocalAgreement(2)
+    assert la.update("the cat".split()) == []
+    assert la.update("the cat sat on".split()) == ["the", "cat"]
+    assert la.tentative() == ["sat", "on"]
+    # a revision of the tentative tail is fine; committed words are never touched again
+    assert la.update("the cat sits on the".split()) == []
+    assert la.update("the cat sits on the mat".split()) == ["sits", "on", "the"]
+    assert la.committed == ["the", "cat", "sits", "on", "the"]
+
+
+def test_committed_words_never_change() -> None:
+    hyps = ["a", "a b", "a c", "a c d", "a c d e", "x y z", "a c d e f"]
+    la = LocalAgreement(2)
+    history: list[list[str]] = []
+    for h in hyps:
+        la.update(h.split())
+        history.append(list(la.committed))
+    for before, after in zip(history, history[1:], strict=False):
+        assert after[: len(before)] == before
+
+
+def test_agreement_ignores_case_and_punctuation_keeps_newest_spelling() -> None:
+    la = LocalAgreement(2)
+    la.update("San pedro".split())
+    assert la.update("San Pedro, que".split()) == ["San", "Pedro,"]
+
+
+def test_local_agreement_3_needs_three_votes() -> None:
+    la = LocalAgreement(3)
+    assert la.update(["a", "b"]) == []
+    assert la.update(["a", "b"]) == []
+    assert la.update(["a", "c"]) == ["a"]
+
+
+def test_normalization() -> None:
+    assert normalize_word("¿Pedro?") == "pedro"
+    assert normalize_text("Fue tanta, la  Plaza de San Pedro.") == "fue tanta la plaza de san pedro"
+
+
+def test_drop_repetition_keeps_the_first_copy() -> None:
+    assert drop_repetition("Fue tan Fue tan Fue") == "Fue tan"
+    assert drop_repetition("uno dos tres cuatro, uno dos tres cuatro") == "uno dos tres cuatro,"
+    assert drop_repetition("el de la de la casa") == "el de la de la casa"
+    assert drop_repetition("no, no, es así") == "no, no, es así"
+
+
+def test_utterance_decoder_forces_committed_prefix_and_reuses_the_last_partial() -> None:
+    asr = ScriptedAsr("uno dos tres cuatro cinco seis")
+    dec = UtteranceDecoder(asr, StreamingAsrConfig(), language="es")
+    audio = np.zeros(16000 * 2, dtype=np.float32)  # 2 s -> all 6 words (0.25 s each, capped)
+    dec.partial(audio[:8000])  # 2 words
+    p = dec.partial(audio[:12000])  # 3 words: "uno dos" agreed
+    assert p.new_committed == ["uno", "dos"] and p.tentative == "tres"
+    p = dec.partial(audio[:16000])
+    assert asr.calls[-1][1].prefix == "uno dos"
+    assert p.new_committed == ["tres"]
+    assert dec.can_reuse(16000)
+    final = dec.final(audio[:16000])
+    assert final.reused_partial and final.text == "uno dos tres cuatro"
+    assert final.new_words == ["cuatro"]  # only what partials had not committed yet
+    calls = len(asr.calls)
+    # audio beyond what the last partial saw needs a new decode
+    dec2 = UtteranceDecoder(asr, StreamingAsrConfig(), language="es")
+    dec2.partial(audio[:8000])
+    f2 = dec2.final(audio)
+    assert not f2.reused_partial and len(asr.calls) == calls + 2
+    assert f2.text == "uno dos tres cuatro cinco seis"
+
+
+def test_language_detected_then_locked() -> None:
+    asr = ScriptedAsr(language="fr")
+    dec = UtteranceDecoder(asr, StreamingAsrConfig(), language=None)
+    dec.partial(np.zeros(16000, dtype=np.float32))
+    assert asr.calls[-1][1].language is None
+    assert dec.language == "fr"
+    dec.partial(np.zeros(24000, dtype=np.float32))
+    assert asr.calls[-1][1].language == "fr"  # 0.99 >= lock probability

@@ -1,0 +1,41 @@
+"""The llama.cpp engine with the real packaged Qwen 0.5B (shared, loaded once)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtt.mt.base import MtRequest
+from rtt.mt.repetition import find_loop
+
+pytestmark = pytest.mark.models
+
+
+def test_full_sentence_translation_is_english(fast_engine) -> None:  # type: ignore[no-untyped-def]
+    res = fast_engine.translate_batch([MtRequest("Buenos días a todos.", "es", "en")])[0]
+    words = res.text.lower()
+    assert "good morning" in words or "hello" in words, res.text
+    assert res.complete and res.cost.generated_tokens > 0
+
+
+def test_prefix_is_continued_and_word_budget_respected(fast_engine) -> None:  # type: ignore[no-untyped-def]
+    req = MtRequest("El gato negro duerme en la casa", "es", "en", target_prefix="The black", source_complete=False)
+    res = fast_engine.continue_prefix(req, max_new_words=1)
+    assert res.text.startswith("The black ")
+    assert len(res.text.split()) == 3
+    assert not res.complete
+
+
+def test_second_call_reuses_the_cache(fast_engine) -> None:  # type: ignore[no-untyped-def]
+    req = MtRequest("La reunión empieza a las nueve", "es", "en", source_complete=False)
+    fast_engine.continue_prefix(req, 1)
+    grown = MtRequest("La reunión empieza a las nueve y", "es", "en", target_prefix="The", source_complete=False)
+    res = fast_engine.continue_prefix(grown, 1)
+    # everything up to the grown source is already in the KV cache
+    assert res.cost.cached_tokens >= res.cost.prompt_tokens - 12
+
+
+def test_repetition_guard() -> None:
+    words = "we went to the the the the".split()
+    assert find_loop(words) == 5
+    assert find_loop("a b c a b c a b c".split()) == 3
+    assert find_loop("a perfectly normal sentence".split()) is None

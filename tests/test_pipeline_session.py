@@ -1,0 +1,271 @@
+"""Session wiring with plumbing fakes (scripted ASR, upper-casing MT, energy VAD on tones)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from rtt.errors import InvalidInput
+from rtt.pipeline import events as ev
+from rtt.pipeline.session import Session, SessionOptions
+from tests.speech_fixtures import (
+    FakeTranslator,
+    ScriptedAsr,
+    collect,
+    pcm,
+    plumbing_components,
+    silence,
+    stream_audio,
+    tone,
+)
+
+
+def speech(seconds: float) -> np.ndarray:
+    return np.concatenate([silence(0.5), tone(seconds), silence(1.0)])
+
+
+async def run_session(samples: np.ndarray, components=None, **opts) -> tuple[Session, list[ev.Event]]:  # type: ignore[no-untyped-def]
+    components = components or plumbing_components(min_silence_ms=300)
+    opts_realtime = opts.pop("realtime", 0.0)
+    session = Session(components, SessionOptions(source_lang=opts.pop("source_lang", "es"),
+                                                 target_lang=opts.pop("target_lang", "en"), **opts))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await stream_audio(session, samples, realtime=opts_realtime)
+    await session.close()
+    return session, await consumer
+
+
+def of(events: list[ev.Event], kind: type) -> list:  # type: ignore[type-arg]
+    return [e for e in events if isinstance(e, kind)]
+
+
+async def test_cascade_emits_every_stage_in_order() -> None:
+    session, events = await run_session(speech(2.0), realtime=0.5)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "SpeechStarted"
+    assert kinds.index("SpeechStopped") < kinds.index("FinalAsr") < kinds.index("FinalTranslation")
+    final_asr = of(events, ev.FinalAsr)[0]
+    # 2 s of tone plus padding: the script's first 8 words
+    assert final_asr.text.split()[:8] == "uno dos tres cuatro cinco seis siete ocho".split()
+    assert final_asr.words and final_asr.words[0].text == "uno"
+    assert 350 < final_asr.start_ms < 500  # tone starts at 500 ms, minus ~100 ms of pre-roll
+    final = of(events, ev.FinalTranslation)[0]
+    assert final.text == final_asr.text.upper()
+    assert final.source_text == final_asr.text
+    for key in ("asr", "mt", "endpoint_to_final", "vad"):
+        assert key in final.latency_ms
+    assert final.latency_ms["endpoint_to_final"] >= 0
+    # partial ASR: committed text only ever grows
+    committed = [p.committed for p in of(events, ev.PartialAsr)]
+    assert committed and all(b.startswith(a) for a, b in zip(committed, committed[1:], strict=False))
+    assert of(events, ev.PartialTranslation)
+    assert session.stats["asr"]["partial_decodes"] >= 3
+
+
+async def test_two_utterances_get_increasing_ids() -> None:
+    samples = np.concatenate([speech(1.0), speech(1.0)])
+    _, events = await run_session(samples)
+    finals = of(events, ev.FinalTranslation)
+    assert [f.utterance_id for f in finals] == [0, 1]
+
+
+async def test_silence_only_produces_no_finals() -> None:
+    _, events = await run_session(silence(2.0))
+    assert not of(events, ev.FinalAsr) and not of(events, ev.SpeechStarted)
+
+
+async def test_text_input_goes_straight_to_mt() -> None:
+    components = plumbing_components()
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await session.push_text("hola a todos", final=False)
+    await session.push_text("y buenas tardes", final=True)
+    await session.push_text("otra frase", final=False)
+    await session.commit()
+    await session.close()
+    events = await consumer
+    finals = of(events, ev.FinalTranslation)
+    assert [f.text for f in finals] == ["HOLA A TODOS Y BUENAS TARDES", "OTRA FRASE"]
+    assert finals[0].utterance_id != finals[1].utterance_id
+    assert "input_to_final" in finals[0].latency_ms
+    assert not of(events, ev.FinalAsr)
+
+
+async def test_direct_mode_translates_in_whisper() -> None:
+    _, events = await run_session(speech(1.5), mode="direct")
+    finals = of(events, ev.FinalTranslation)
+    assert len(finals) == 1 and finals[0].text == finals[0].text.upper() and finals[0].target_lang == "en"
+    assert not of(events, ev.PartialAsr)
+
+
+async def test_auto_source_language_is_detected() -> None:
+    components = plumbing_components(asr=ScriptedAsr(language="fr"), min_silence_ms=300)
+    _, events = await run_session(speech(1.5), components=components, source_lang="auto")
+    assert of(events, ev.FinalAsr)[0].language == "fr"
+    assert of(events, ev.FinalTranslation)[0].source_lang == "fr"
+
+
+async def test_mt_failure_becomes_an_error_event_and_asr_continues() -> None:
+    components = plumbing_components(translator=FakeTranslator(fail=True), min_silence_ms=300)
+    _, events = await run_session(speech(1.5), components=components)
+    assert of(events, ev.FinalAsr)
+    assert any(e.code == "BACKEND_UNAVAILABLE" for e in of(events, ev.ErrorEvent))
+    assert not of(events, ev.FinalTranslation)
+
+
+async def test_asr_failure_is_reported_and_session_stays_usable() -> None:
+    components = plumbing_components(asr=ScriptedAsr(fail=True), min_silence_ms=300)
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await stream_audio(session, speech(1.0))
+    await session.push_text("sigue funcionando", final=True)
+    await session.close()
+    events = await consumer
+    assert of(events, ev.ErrorEvent)
+    assert [f.text for f in of(events, ev.FinalTranslation)] == ["SIGUE FUNCIONANDO"]
+
+
+class BrokenTts:
+    def prewarm(self, langs) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("no audio device in the fake")
+
+    def stream(self, text, lang, voice=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("synthesis failed")
+
+
+async def test_tts_failure_gives_one_notice_and_captions_continue() -> None:
+    components = plumbing_components(tts=BrokenTts(), min_silence_ms=300)
+    _, events = await run_session(np.concatenate([speech(1.0), speech(1.0)]), components=components, tts=True)
+    notices = of(events, ev.Notice)
+    assert len(notices) == 1 and notices[0].code == "TTS_UNAVAILABLE"
+    assert len(of(events, ev.FinalTranslation)) == 2
+
+
+async def test_tts_streams_chunks_of_the_final_translation() -> None:
+    from rtt.config import TtsConfig
+    from rtt.tts.router import TtsRouter
+
+    router = TtsRouter(TtsConfig(voices={}))  # eSpeak NG only: no model needed
+    components = plumbing_components(tts=router, min_silence_ms=300)
+    _, events = await run_session(speech(1.0), components=components, tts=True)
+    chunks = of(events, ev.TtsAudio)
+    assert len(chunks) > 3
+    assert [c.chunk_index for c in chunks] == list(range(len(chunks)))
+    assert chunks[-1].is_last and not any(c.is_last for c in chunks[:-1])
+    assert all(len(c.pcm16) == 2 * c.sample_rate * 80 // 1000 for c in chunks[:-1])
+    assert chunks[0].at_ms >= of(events, ev.FinalTranslation)[0].at_ms
+
+
+async def test_commit_forces_the_endpoint() -> None:
+    components = plumbing_components(min_silence_ms=2000)
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await stream_audio(session, np.concatenate([silence(0.3), tone(1.5)]))
+    await session.commit()
+    await asyncio.sleep(0.5)
+    await stream_audio(session, tone(1.0))
+    await session.close()
+    events = await consumer
+    assert len(of(events, ev.FinalAsr)) == 2
+
+
+async def test_no_vad_means_push_to_talk() -> None:
+    components = plumbing_components()
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en", vad=False))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await stream_audio(session, silence(1.0))  # silence too: the client decides the turns
+    await session.commit()
+    await session.close()
+    events = await consumer
+    assert len(of(events, ev.SpeechStarted)) == 1 and len(of(events, ev.FinalAsr)) == 1
+
+
+async def test_resampled_input_and_sequence_numbers() -> None:
+    components = plumbing_components(min_silence_ms=300)
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en", sample_rate=48000))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    x48 = np.repeat(speech(1.0), 3)  # crude 48 kHz version
+    chunks = [pcm(x48[i : i + 4800]) for i in range(0, len(x48), 4800)]
+    order = list(range(len(chunks)))
+    order[3], order[4] = order[4], order[3]  # out of order
+    for seq in order + [5]:  # and one duplicate
+        await session.push_audio(chunks[seq], seq=seq)
+    await session.close()
+    events = await consumer
+    assert session.stats["jitter"]["duplicates"] + session.stats["jitter"]["late"] == 1
+    assert of(events, ev.FinalAsr)
+
+
+async def test_pause_drops_audio_until_resume() -> None:
+    components = plumbing_components(min_silence_ms=300)
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await session.pause()
+    await stream_audio(session, speech(1.0))
+    await session.resume()
+    await stream_audio(session, speech(1.0))
+    await session.close()
+    assert len(of(await consumer, ev.FinalAsr)) == 1
+
+
+async def test_set_target_lang_applies_to_the_next_utterance() -> None:
+    translator = FakeTranslator()
+    components = plumbing_components(translator=translator, min_silence_ms=300)
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await stream_audio(session, speech(1.0))
+    await asyncio.sleep(0.3)
+    await session.set_target_lang("de")
+    await stream_audio(session, speech(1.0))
+    await session.close()
+    finals = of(await consumer, ev.FinalTranslation)
+    assert [f.target_lang for f in finals] == ["en", "de"]
+
+
+async def test_option_and_state_errors() -> None:
+    components = plumbing_components()
+    with pytest.raises(InvalidInput):
+        Session(components, SessionOptions(source_lang="es", target_lang="es"))
+    with pytest.raises(InvalidInput):
+        Session(components, SessionOptions(source_lang="es", target_lang="de", mode="direct"))
+    with pytest.raises(InvalidInput):
+        Session(components, SessionOptions(sample_rate=44100))
+    with pytest.raises(Exception):  # noqa: B017 - UnsupportedLanguage
+        Session(components, SessionOptions(source_lang="xx"))
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    with pytest.raises(InvalidInput):
+        await session.push_audio(b"\x00\x00")
+    await session.start()
+    with pytest.raises(InvalidInput):
+        await session.push_audio(b"\x00\x00\x00")  # odd length
+    await session.close()
+    with pytest.raises(InvalidInput) as err:
+        await session.push_audio(b"\x00\x00")
+    assert err.value.code == "SESSION_CLOSED"
+
+
+async def test_slow_consumer_loses_partials_never_finals() -> None:
+    from rtt.pipeline.channel import EventChannel
+
+    ch = EventChannel(max_pending=4)
+    for i in range(10):
+        ch.put(ev.PartialAsr(0, "", str(i), float(i)))
+    ch.put(ev.FinalAsr(0, "x", "es", 0, 1, 10))
+    for i in range(5):
+        ch.put(ev.FinalTranslation(i, "t", "s", "es", "en", 11.0))
+    ch.close()
+    got = [e async for e in ch]
+    assert len(of(got, ev.FinalTranslation)) == 5 and len(of(got, ev.FinalAsr)) == 1
+    partials = of(got, ev.PartialAsr)
+    assert partials and partials[-1].tentative == "9"  # the newest partial survives
+    assert ch.dropped == 10 - len(partials)

@@ -1,0 +1,133 @@
+"""The service with the real packaged models (Whisper base, Silero VAD, Qwen2.5-0.5B), one server
+for the whole module, driven over real sockets with real FLEURS/FLORES data."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import sacrebleu
+
+from rtt.client import RttClient
+from rtt.config import load_config
+from serve.backend import PipelineBackend
+from tests.serve_fixtures import SHARED_DATA, serve_settings, start_server
+
+pytestmark = pytest.mark.models
+
+FLEURS = SHARED_DATA / "fleurs"
+FLORES = SHARED_DATA / "flores200"
+NEEDED = ("whisper-base-ct2", "silero-vad", "qwen2.5-0.5b-instruct-q4km")
+
+
+def flores_line(clip: str, lang: str) -> str:
+    mapping = json.loads((FLEURS / "fleurs_flores_map.json").read_text())
+    line = next(m["flores_devtest_line"] for m in mapping if m["clip"] == clip)
+    suffix = {"en": "eng", "es": "spa", "de": "deu", "fr": "fra"}[lang]
+    return (FLORES / f"devtest-1-506.{suffix}").read_text().splitlines()[line - 1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    from rtt.models.store import ModelStore
+
+    store = ModelStore()
+    if not all(store.is_ready(n) for n in NEEDED):
+        pytest.skip("packaged models not assembled; run `rtt models pull`")
+    if not FLEURS.is_dir():
+        pytest.skip("shared data not found")
+    config = load_config()
+    srv = start_server(backend=PipelineBackend(config, prewarm=True), config=config,
+                       settings=serve_settings(prewarm=True, worker_threads=2,
+                                               timeouts={"shutdown_grace_s": 300, "idle_s": 600}))
+    yield srv
+    srv.stop(60)
+
+
+def pcm16k(path) -> bytes:
+    import numpy as np
+    from faster_whisper.audio import decode_audio
+
+    samples = decode_audio(str(path), sampling_rate=16000)
+    return (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+
+
+def is_english(text: str) -> bool:
+    from rtt.text.langid import identify_language
+
+    return identify_language(text)[0] == "en"
+
+
+def word_recall(hypothesis: str, reference: str) -> float:
+    norm = lambda s: {w.strip(".,;:!?¿¡\"'").lower() for w in s.split()} - {""}  # noqa: E731
+    ref = norm(reference)
+    return len(ref & norm(hypothesis)) / len(ref)
+
+
+async def test_readyz_reports_loaded_models(server):
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        body = (await http.get("/readyz")).json()
+    assert body["ready"] is True and body["models"]["state"] == "ready"
+
+
+async def test_fleurs_clip_over_websocket_gives_partials_and_final(server):
+    clip = "fleurs-es-006.ogg"
+    pcm = pcm16k(FLEURS / clip) + b"\x00\x00" * 16000  # one second of trailing silence
+    async with RttClient(server.base_url, timeout_s=120) as client, \
+            client.realtime(source_lang="es", target_lang="en") as rt:
+        frame = 3200  # 100 ms
+        for i in range(0, len(pcm), frame):
+            await rt.send_audio(pcm[i:i + frame], binary=True)
+            await asyncio.sleep(0.05)  # twice real time: the VAD and partial ASR see a live stream
+        await rt.control("commit")
+        messages = await rt.end(timeout_s=120)
+    everything = rt.received
+    types = [m.type for m in everything]
+    assert "partial_asr" in types, types
+    finals = [m for m in everything if m.type == "final_translation"]
+    assert finals and messages[-1].type == "session.ended"
+    transcript = " ".join(m.source_text for m in finals)
+    reference = (FLEURS / clip.replace(".ogg", ".txt")).read_text()
+    assert word_recall(transcript, reference) >= 0.5, transcript
+    translation = " ".join(m.text for m in finals)
+    # A 0.5B model's wording varies; the output must be English and carry the source's content.
+    assert is_english(translation) and "luna" in translation.lower(), translation
+    assert "endpoint_to_final" in finals[-1].latency_ms
+
+
+async def test_text_input_gives_wait_k_partials(server):
+    source = flores_line("fleurs-es-002.ogg", "es")
+    words = source.split()
+    async with RttClient(server.base_url, timeout_s=120) as client, \
+            client.realtime(source_lang="es", target_lang="en", policy="wait-3") as rt:
+        for w in words[:-1]:  # typed word by word; words that pile up during an MT step are merged
+            await rt.send_text(w)
+            await asyncio.sleep(0.5)
+        await rt.send_text(words[-1], final=True)
+        final = await rt.wait_for("final_translation", timeout_s=120)
+        await rt.end(timeout_s=60)
+    partials = [m for m in rt.received if m.type == "partial_translation"]
+    assert partials, "wait-k emitted no partial before the final"
+    committed = [p.committed for p in partials if p.committed]
+    assert committed, "no committed words in partials"
+    for a, b in zip(committed, committed[1:], strict=False):
+        assert b.startswith(a.rstrip(".")[: max(0, len(a) - 2)]), (a, b)  # committed text only grows
+    assert partials[0].source_read < len(words)  # words were written before the sentence ended
+    assert is_english(final.text) and "funeral" in final.text.lower(), final.text
+
+
+async def test_rest_translate_and_speech_translate(server):
+    source = flores_line("fleurs-es-007.ogg", "es")
+    reference = flores_line("fleurs-es-007.ogg", "en")
+    async with RttClient(server.base_url, timeout_s=180) as client:
+        result = await client.translate(source, target_lang="en", source_lang="auto")
+        assert result.detected_lang == "es"
+        print("translate chrF", sacrebleu.sentence_chrf(result.text, [reference]).score, result.text)
+        assert is_english(result.text) and word_recall(result.text, reference) >= 0.3, result.text
+        clip = await client.speech_translate(FLEURS / "fleurs-es-002.ogg", target_lang="en", source_lang="es")
+    ref_es = (FLEURS / "fleurs-es-002.txt").read_text()
+    assert word_recall(clip.text, ref_es) >= 0.5, clip.text
+    assert clip.translation and clip.duration_s == pytest.approx(9.72, abs=0.05)
+    assert is_english(clip.translation) and "funeral" in clip.translation.lower(), clip.translation
