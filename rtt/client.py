@@ -155,6 +155,7 @@ class RealtimeStream:
         self.ws: Any = None
         self.created: Any = None
         self.received: list[Any] = []  # every server message, in arrival order
+        self.arrivals: list[float] = []  # time.perf_counter() when each of ``received`` arrived
         self._buffer: list[Any] = []  # received but not yet returned by recv()
 
     @property
@@ -233,8 +234,12 @@ class RealtimeStream:
         if self._buffer:
             return self._buffer.pop(0)
         raw = await asyncio.wait_for(self.ws.recv(), timeout_s or self.client.timeout_s)
+        return self._record(raw)
+
+    def _record(self, raw: str | bytes) -> Any:
         msg = parse_server_message(raw)
         self.received.append(msg)
+        self.arrivals.append(time.perf_counter())
         return msg
 
     async def wait_for(self, kind: str, timeout_s: float | None = None, **match: Any) -> Any:
@@ -249,9 +254,7 @@ class RealtimeStream:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(f"no {kind} within the timeout")
-                raw = await asyncio.wait_for(self.ws.recv(), left)
-                msg = parse_server_message(raw)
-                self.received.append(msg)
+                msg = self._record(await asyncio.wait_for(self.ws.recv(), left))
                 if msg.type == kind and all(getattr(msg, k, None) == v for k, v in match.items()):
                     return msg
                 skipped.append(msg)

@@ -92,7 +92,10 @@ def cues_from_events(events: Iterable[Event], track: Track = "translation", max_
     for uid in sorted(set(asr) | set(mt)):
         a, t = asr.get(uid), mt.get(uid)
         if a is None:
-            continue  # text input or direct mode without a transcript: no audio times to place it
+            # direct speech translation has no transcript but knows its audio span; text input has neither
+            if track == "translation" and t is not None and t.audio_start_ms is not None and t.audio_end_ms is not None:
+                cues.extend(_split_even(t.text, t.audio_start_ms, t.audio_end_ms, max_chars))
+            continue
         if track == "transcript":
             if a.words and len(a.words) == len(a.text.split()):
                 cues.extend(_split_timed(a.words, a.start_ms, a.end_ms, max_chars))

@@ -163,7 +163,7 @@ class PipelineBackend:
         opts = SessionOptions(
             source_lang=spec.source_lang,
             target_lang=spec.target_lang,
-            mode=spec.mode,
+            mode="direct" if spec.mode == "direct" else "cascade",
             policy=spec.policy or self.config.policy.name,
             stabilization=spec.stabilization or self.config.policy.stabilization,
             tier=spec.tier,

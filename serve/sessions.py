@@ -180,6 +180,7 @@ class ManagedSession:
         self.started_at = now
         self.detached_at: float | None = None
         self.last_input = now
+        self.last_output = now  # a session still producing results for its client is not idle
         self.last_audio: float | None = None
         self.last_speech = now
         self._last_drain = 0.0
@@ -207,8 +208,9 @@ class ManagedSession:
         self.detached_at = time.monotonic()
         self.outbox.drop_partials()
 
-    async def end(self, reason: str, drain: bool = True, error: ProtocolError | None = None) -> None:
-        """Stop taking input, let the session deliver its finals (``drain``), then close."""
+    async def end(self, reason: str, drain: bool = True, error: ProtocolError | None = None,
+                  timeout_s: float | None = None) -> None:
+        """Stop taking input, let the session deliver its finals (``drain``, within ``timeout_s``), then close."""
         if self.state != "open":
             await self._done.wait()
             return
@@ -218,19 +220,25 @@ class ManagedSession:
             self.manager.metrics.errors.labels(error.code, self.transport).inc()
             self._put(Error(code=error.code, message=error.message, retry_after_ms=error.retry_after_ms,
                             fatal=True))
-        # The feeder finishes what is queued (inputs accepted before the end are processed).
-        await self._put_input(None)
-        await self._finish(drain)
+        timeout_s = timeout_s or self.manager.settings.timeouts.finish_s
+        if drain:
+            # The feeder finishes what is queued (inputs accepted before the end are processed).
+            try:
+                await asyncio.wait_for(self._put_input(None), timeout_s)
+            except TimeoutError:
+                drain = False
+        await self._finish(drain, timeout_s)
 
-    async def _finish(self, drain: bool) -> None:
+    async def _finish(self, drain: bool, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
         feeder = self._tasks[1] if len(self._tasks) > 1 else None
         if feeder is not None and drain:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(feeder), self.manager.settings.timeouts.shutdown_grace_s)
+                await asyncio.wait_for(asyncio.shield(feeder), timeout_s)
         if feeder is not None and not feeder.done():
             feeder.cancel()
         try:
-            await asyncio.wait_for(self.session.close(drain=drain), self.manager.settings.timeouts.shutdown_grace_s)
+            await asyncio.wait_for(self.session.close(drain=drain), max(1.0, deadline - time.monotonic()))
         except Exception as exc:  # closing must not leak the session
             log.warning("session %s close: %s", self.id, type(exc).__name__)
         pump = self._tasks[0] if self._tasks else None
@@ -366,7 +374,7 @@ class ManagedSession:
             s.set_glossary(parse_glossary(ctl.dictionary, item.seq))
         elif ctl.action == "end":
             # Everything queued before `end` has been applied; close from outside the feeder.
-            asyncio.get_running_loop().create_task(self.end("client_end", drain=True))
+            self.manager.spawn(self.end("client_end", drain=True))
 
     # -- output --------------------------------------------------------------------------------
     def _put(self, message: Any) -> None:
@@ -375,7 +383,7 @@ class ManagedSession:
         except SlowConsumer as exc:
             if self.state == "open":
                 log.warning("session %s: slow consumer (%s)", self.id, exc)
-                asyncio.get_running_loop().create_task(
+                self.manager.spawn(
                     self.end("slow_consumer", drain=False,
                              error=ProtocolError("SLOW_CONSUMER", "results were not read fast enough"))
                 )
@@ -384,6 +392,7 @@ class ManagedSession:
         metrics = self.manager.metrics
         try:
             async for event in self.session.events():
+                self.last_output = time.monotonic()
                 if isinstance(event, ev.SpeechStarted | ev.PartialAsr | ev.FinalAsr):
                     self.last_speech = time.monotonic()
                 msg = event_to_message(event, self.spec.partial_results)
@@ -432,10 +441,18 @@ class SessionManager:
         self.sessions: dict[str, ManagedSession] = {}
         # Open transport connections (anything with ``pending() -> int``), for shutdown.
         self.connections: set[Any] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self.draining = False
         self._reaper: asyncio.Task[None] | None = None
         t = settings.timeouts
         self.silence_s = t.silence_s if t.silence_s is not None else backend.config.vad.silence_timeout_s
+
+    def spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
+        """A background task with a strong reference (the loop only keeps weak ones)."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     def limits(self) -> Limits:
         s, t = self.settings.sizes, self.settings.timeouts
@@ -475,6 +492,8 @@ class SessionManager:
             await self.limiter.close_session(principal, session_id)
             raise
         self.sessions[session_id] = managed
+        log.info("session %s opened via %s by %s: %s->%s", session_id, transport, principal.id,
+                 spec.source_lang, spec.target_lang)
         self.metrics.sessions_opened.labels(transport).inc()
         self.metrics.sessions_active.set(len(self.sessions))
         return managed
@@ -489,6 +508,8 @@ class SessionManager:
     async def _forget(self, managed: ManagedSession) -> None:
         if self.sessions.get(managed.id) is managed:
             del self.sessions[managed.id]
+        log.info("session %s ended: %s (partials dropped for a slow reader: %d)", managed.id,
+                 managed.end_reason, managed.outbox.dropped)
         self.metrics.sessions_active.set(len(self.sessions))
         try:
             await self.limiter.close_session(managed.principal, managed.id)
@@ -509,7 +530,8 @@ class SessionManager:
         for m in live:
             m._put(Error(code="SHUTTING_DOWN", message="the server is shutting down; finals in flight follow",
                          retry_after_ms=1000))
-        await asyncio.gather(*(m.end("shutdown", drain=True) for m in live), return_exceptions=True)
+        grace = self.settings.timeouts.shutdown_grace_s
+        await asyncio.gather(*(m.end("shutdown", drain=True, timeout_s=grace) for m in live), return_exceptions=True)
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -549,14 +571,14 @@ class SessionManager:
             if m.state != "open":
                 continue
             if m.detached_at is not None and now - m.detached_at > t.resume_grace_s:
-                asyncio.get_running_loop().create_task(m.end("abandoned", drain=False))
-            elif now - m.last_input > t.idle_s:
-                asyncio.get_running_loop().create_task(
+                self.spawn(m.end("abandoned", drain=False))
+            elif now - max(m.last_input, m.last_output) > t.idle_s:
+                self.spawn(
                     m.end("idle_timeout", error=ProtocolError("IDLE_TIMEOUT", f"no input for {t.idle_s:g} s"))
                 )
             elif (m.spec.vad and m.last_audio is not None and m.last_audio > m.last_speech
                   and now - m.last_speech > self.silence_s):
-                asyncio.get_running_loop().create_task(
+                self.spawn(
                     m.end("silence_timeout",
                           error=ProtocolError("SILENCE_TIMEOUT", f"no speech for {self.silence_s:g} s"))
                 )

@@ -52,7 +52,10 @@ class TimeoutSettings(_Strict):
     heartbeat_interval_s: float = Field(default=20.0, gt=0)
     heartbeat_timeout_s: float = Field(default=20.0, gt=0)
     resume_grace_s: float = Field(default=30.0, ge=0)
-    shutdown_grace_s: float = Field(default=15.0, ge=0)
+    # How long an ending session may take to deliver its finals in flight (busy CPUs are slow).
+    finish_s: float = Field(default=120.0, gt=0)
+    # On server shutdown: the same, bounded tighter so that a deploy does not hang.
+    shutdown_grace_s: float = Field(default=30.0, ge=0)
 
 
 class TlsSettings(_Strict):

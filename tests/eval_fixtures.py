@@ -63,3 +63,35 @@ class FakeTranslator:
 
     def close(self) -> None:
         self.closed = True
+
+
+class ScriptedAsr:
+    """ASR plumbing fixture: 'hears' ``words_per_s`` words of a fixed transcript per second of
+    audio (continuing any forced prefix), so partials grow as audio arrives."""
+
+    name = "scripted-asr"
+
+    def __init__(self, transcript: str, words_per_s: float = 2.0) -> None:
+        self.words = transcript.split()
+        self.words_per_s = words_per_s
+        self.decodes = 0
+
+    def decode(self, audio: Any, options: Any) -> Any:
+        from rtt.asr.base import AsrResult
+
+        self.decodes += 1
+        n = min(len(self.words), int(len(audio) / 16000 * self.words_per_s))
+        heard = self.words[:n]
+        prefix = options.prefix.split()
+        text = " ".join(prefix + heard[len(prefix):])
+        return AsrResult(text=text, language=options.language or "es", language_probability=1.0,
+                         audio_s=len(audio) / 16000)
+
+    def align(self, result: Any) -> list[Any]:
+        return []
+
+    def detect_language(self, audio: Any, allowed: tuple[str, ...] = ()) -> tuple[str, float]:
+        return "es", 1.0
+
+    def close(self) -> None:
+        return None

@@ -8,12 +8,12 @@ from tests.speech_fixtures import ScriptedAsr
 
 def test_local_agreement_2_commits_the_common_prefix_only() -> None:
     la = LocalAgreement(2)
-    assert la.update("the cat".split()) == []
-    assert la.update("the cat sat on".split()) == ["the", "cat"]
+    assert la.update(["the", "cat"]) == []
+    assert la.update(["the", "cat", "sat", "on"]) == ["the", "cat"]
     assert la.tentative() == ["sat", "on"]
     # a revision of the tentative tail is fine; committed words are never touched again
-    assert la.update("the cat sits on the".split()) == []
-    assert la.update("the cat sits on the mat".split()) == ["sits", "on", "the"]
+    assert la.update(["the", "cat", "sits", "on", "the"]) == []
+    assert la.update(["the", "cat", "sits", "on", "the", "mat"]) == ["sits", "on", "the"]
     assert la.committed == ["the", "cat", "sits", "on", "the"]
 
 
@@ -30,8 +30,8 @@ def test_committed_words_never_change() -> None:
 
 def test_agreement_ignores_case_and_punctuation_keeps_newest_spelling() -> None:
     la = LocalAgreement(2)
-    la.update("San pedro".split())
-    assert la.update("San Pedro, que".split()) == ["San", "Pedro,"]
+    la.update(["San", "pedro"])
+    assert la.update(["San", "Pedro,", "que"]) == ["San", "Pedro,"]
 
 
 def test_local_agreement_3_needs_three_votes() -> None:

@@ -35,11 +35,12 @@ def random_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text.write_text("\n".join(CORPUS))
     spm.SentencePieceTrainer.train(
         input=str(text), model_prefix=str(work / "sp"), vocab_size=40, model_type="unigram",
-        bos_id=-1, eos_id=1, unk_id=2, pad_id=0, minloglevel=2,
+        bos_id=-1, eos_id=0, unk_id=1, pad_id=-1, minloglevel=2,
     )
     sp = spm.SentencePieceProcessor(model_file=str(work / "sp.model"))
     vocab = {sp.id_to_piece(i): i for i in range(sp.get_piece_size())}
-    vocab["</s>"], vocab["<unk>"], vocab["<pad>"] = 1, 2, 0
+    # Marian's convention: </s>=0, <unk>=1, and <pad> (the decoder start) last.
+    pad = vocab["<pad>"] = len(vocab)
     hf = work / "hf"
     hf.mkdir()
     (hf / "vocab.json").write_text(json.dumps(vocab))
@@ -48,8 +49,8 @@ def random_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (hf / "tokenizer_config.json").write_text(json.dumps({"source_lang": "es", "target_lang": "en"}))
     config = MarianConfig(
         vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
-        pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, share_encoder_decoder_embeddings=True,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=512,
+        pad_token_id=pad, eos_token_id=0, decoder_start_token_id=pad, share_encoder_decoder_embeddings=True,
     )
     MarianMTModel(config).save_pretrained(hf)
     out = work / "ct2"

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.models
 def test_full_sentence_translation_is_english(fast_engine) -> None:  # type: ignore[no-untyped-def]
     res = fast_engine.translate_batch([MtRequest("Buenos días a todos.", "es", "en")])[0]
     words = res.text.lower()
-    assert "good morning" in words or "hello" in words, res.text
+    assert any(greeting in words for greeting in ("good morning", "good day", "hello")), res.text
     assert res.complete and res.cost.generated_tokens > 0
 
 

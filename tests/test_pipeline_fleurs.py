@@ -85,7 +85,6 @@ async def test_fleurs_clip_direct_whisper_translation(speech_config, whisper_eng
     from rtt.metrics.quality import corpus_chrf
     from rtt.pipeline.components import Components
     from rtt.pipeline.session import SessionOptions
-
     from tests.speech_fixtures import FakeTranslator
 
     components = Components(speech_config, asr=whisper_engine, translator=FakeTranslator(fail=True))

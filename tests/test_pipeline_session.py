@@ -49,7 +49,7 @@ async def test_cascade_emits_every_stage_in_order() -> None:
     assert kinds.index("SpeechStopped") < kinds.index("FinalAsr") < kinds.index("FinalTranslation")
     final_asr = of(events, ev.FinalAsr)[0]
     # 2 s of tone plus padding: the script's first 8 words
-    assert final_asr.text.split()[:8] == "uno dos tres cuatro cinco seis siete ocho".split()
+    assert final_asr.text.split()[:8] == ["uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho"]
     assert final_asr.words and final_asr.words[0].text == "uno"
     assert 350 < final_asr.start_ms < 500  # tone starts at 500 ms, minus ~100 ms of pre-roll
     final = of(events, ev.FinalTranslation)[0]
@@ -99,6 +99,7 @@ async def test_direct_mode_translates_in_whisper() -> None:
     _, events = await run_session(speech(1.5), mode="direct")
     finals = of(events, ev.FinalTranslation)
     assert len(finals) == 1 and finals[0].text == finals[0].text.upper() and finals[0].target_lang == "en"
+    assert finals[0].audio_start_ms is not None and 350 < finals[0].audio_start_ms < 500
     assert not of(events, ev.PartialAsr)
 
 
@@ -269,3 +270,44 @@ async def test_slow_consumer_loses_partials_never_finals() -> None:
     partials = of(got, ev.PartialAsr)
     assert partials and partials[-1].tentative == "9"  # the newest partial survives
     assert ch.dropped == 10 - len(partials)
+
+
+async def test_speculative_finish_is_used_when_the_pause_is_the_endpoint() -> None:
+    translator = FakeTranslator()
+    components = plumbing_components(translator=translator, min_silence_ms=500)
+    session, events = await run_session(speech(2.0), components=components, realtime=1.0)
+    final = of(events, ev.FinalTranslation)[0]
+    assert final.text == of(events, ev.FinalAsr)[0].text.upper()
+    assert session.stats["mt"]["speculations"] >= 1
+    assert session.stats["mt"]["speculations_used"] == 1
+    assert final.latency_ms["mt_speculative"] == 1.0
+    # the real translator was never finished twice: the clone did the final step
+    assert not any(done for _, done in translator.made[0].pushed)
+
+
+async def test_wrong_speculation_is_discarded() -> None:
+    # speech, a 300 ms pause (speculation), more speech: the guess must not become the final
+    components = plumbing_components(min_silence_ms=500)
+    samples = np.concatenate([silence(0.3), tone(1.0), silence(0.3), tone(1.0), silence(1.0)])
+    session, events = await run_session(samples, components=components, realtime=1.0)
+    finals = of(events, ev.FinalTranslation)
+    assert len(finals) == 1
+    assert finals[0].text == of(events, ev.FinalAsr)[0].text.upper()
+    assert len(finals[0].text.split()) >= 8
+    assert session.stats["mt"]["speculations"] >= 1
+
+
+async def test_audio_overload_drops_oldest_audio_with_one_notice() -> None:
+    components = plumbing_components()
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    await session.start()
+    assert session.audio is not None
+    session.audio.queue._maxsize = 5  # type: ignore[attr-defined]  # a tiny bound for the test
+    for _ in range(20):  # push_audio never awaits: the audio stage cannot run in between
+        await session.push_audio(pcm(silence(0.02)))
+    assert session.audio.queue.qsize() == 5
+    assert session.stats["dropped_audio_chunks"] == 15
+    consumer = asyncio.create_task(collect(session))
+    await session.close()
+    notices = of(await consumer, ev.Notice)
+    assert [n.code for n in notices] == ["AUDIO_OVERLOAD"]

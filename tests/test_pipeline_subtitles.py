@@ -21,7 +21,7 @@ def test_long_cues_wrap_to_two_lines() -> None:
 
 def test_cues_from_session_events() -> None:
     words = tuple(WordTiming(w, 1000 + 400 * i, 1000 + 400 * i + 350) for i, w in enumerate(
-        "la gente se concentró en la plaza de San Pedro para el funeral del papa ayer por la tarde".split()))
+        ["la", "gente", "se", "concentró", "en", "la", "plaza", "de", "San", "Pedro", "para", "el", "funeral", "del", "papa", "ayer", "por", "la", "tarde"]))
     asr = FinalAsr(0, " ".join(w.text for w in words), "es", 900.0, 1000 + 400 * len(words), 9000.0, words)
     mt = FinalTranslation(0, "People gathered in Saint Peter's Square for the pope's funeral yesterday afternoon",
                           asr.text, "es", "en", 9500.0)
@@ -37,3 +37,10 @@ def test_cues_from_session_events() -> None:
 
 def test_text_only_utterances_have_no_cue() -> None:
     assert cues_from_events([FinalTranslation(0, "Hi", "Hola", "es", "en", 1.0)]) == []
+
+
+def test_direct_mode_translations_are_placed_by_their_audio_span() -> None:
+    ft = FinalTranslation(0, "The accident happened in the mountains.", "", "fr", "en", 5000.0,
+                          audio_start_ms=1200.0, audio_end_ms=4200.0)
+    cues = cues_from_events([ft])
+    assert len(cues) == 1 and cues[0].start_ms == 1200.0 and cues[0].end_ms == 4200.0

@@ -19,6 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from rtt.bench.common import load_json, machine, percentile, write_json
+from rtt.bench.mt_report import quality_markdown, waitk_markdown, waitk_plot
 from rtt.config import RttConfig
 from rtt.datasets import flores
 from rtt.errors import BackendUnavailable, ModelMissing
@@ -88,6 +89,7 @@ def run_quality(
                 }
                 data["rows"][key] = row
                 write_json(out, data)
+                out.with_suffix(".md").write_text(quality_markdown(data))
                 log(f"{key}: chrF {row['chrf']} BLEU {row['bleu']} p50 {row['ms_p50']} ms (n={len(hyps)})")
     finally:
         registry.close()
@@ -145,6 +147,8 @@ def run_waitk(
                 }
                 data["rows"][key] = row
                 write_json(out, data)
+                out.with_suffix(".md").write_text(waitk_markdown(data))
+                waitk_plot(data, out.with_suffix(".png"))
                 log(f"{key}: chrF {row['chrf']} AL {row['al']} step p50 {row['step_ms_p50']} ms")
     finally:
         registry.close()

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wk.add_argument("--out", type=Path, default=Path("reports/mt/waitk.json"))
     wk.set_defaults(func=_waitk)
 
-    for optional, name in (("rtt.bench.speech", "speech"), ("rtt.bench.serve", "serve")):
+    for optional in ("rtt.bench.speech", "rtt.bench.serve"):
         try:
             module = __import__(optional, fromlist=["register"])
         except ImportError:

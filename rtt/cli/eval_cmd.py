@@ -36,7 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _direction(s)
     _streaming(s)
     s.add_argument("--no-realtime", action="store_true", help="do not pace the audio at real time")
-    s.add_argument("--step-ms", type=int, help="audio between decisions (default: asr.partial_interval_ms)")
+    s.add_argument("--engine", choices=["session", "cascade"], default="session",
+                   help="session: the service's pipeline (VAD, async stages, real sleeps); "
+                        "cascade: step-by-step ASR->MT with exact per-word delays")
+    s.add_argument("--step-ms", type=int, help="cascade: audio between decisions (default: asr.partial_interval_ms)")
     _common(s)
     s.set_defaults(func=_eval_speech)
 
@@ -186,15 +189,28 @@ def _eval_speech(args: argparse.Namespace) -> int:
                                     audio=path, transcript=tr))
     tier = args.tier or config.mt.default_tier
     label = policy_label(args.policy, args.stabilization, config.policy.name, config.policy.stabilization)
-    factory = CascadeFactory(config, policy=args.policy, stabilization=args.stabilization, tier=tier, step_ms=args.step_ms)
-    try:
-        traces = run_speech(factory, segments, not args.no_realtime,
-                            None if args.quiet else stderr_progress(f"{args.source}-{args.target} speech"))
-    finally:
-        factory.close()
+    progress = None if args.quiet else stderr_progress(f"{args.source}-{args.target} speech")
+    if args.engine == "session":
+        from rtt.eval.session_runner import run_session
+        from rtt.pipeline.components import Components
+
+        components = Components(config)
+        try:
+            traces = run_session(components, segments, policy=args.policy, stabilization=args.stabilization,
+                                 tier=tier, realtime=not args.no_realtime, progress=progress)
+        finally:
+            components.close()
+    else:
+        factory = CascadeFactory(config, policy=args.policy, stabilization=args.stabilization, tier=tier,
+                                 step_ms=args.step_ms)
+        try:
+            traces = run_speech(factory, segments, not args.no_realtime, progress)
+        finally:
+            factory.close()
     record = run_record(traces, suite="file", domain="user", pair=f"{args.source}-{args.target}", modality="speech",
                         policy=label, tier=tier, final_tier=None)
     record["realtime"] = not args.no_realtime
+    record["speech_engine"] = args.engine
     print(text_table([record]))
     _write_json(args.json_out, _run_doc(record, config, args.config, [tier], True))
     return 0

@@ -6,10 +6,9 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
-
-from typing import TYPE_CHECKING
 
 from rtt.errors import InvalidInput
 

@@ -28,6 +28,7 @@ class CascadeStep:
     source_words: int = 0  # ASR words handed to MT so far
     finished: bool = False
     compute_ms: float = 0.0
+    asr_ms: float = 0.0  # the part of compute_ms spent in Whisper
 
 
 class SpeechCascade:
@@ -88,6 +89,7 @@ class SpeechCascade:
         t0 = time.perf_counter()
         if source_finished:
             final = self.decoder.final(audio)
+            step.asr_ms = (time.perf_counter() - t0) * 1000
             self.transcript = final.text
             words = final.text.split()[self._fed_words:]
             committed, tentative = self._push_words(words, True)
@@ -95,6 +97,7 @@ class SpeechCascade:
         elif len(audio) - self._decoded_upto >= self.step_samples:
             self._decoded_upto = len(audio)
             hyp = self.decoder.partial(audio)
+            step.asr_ms = (time.perf_counter() - t0) * 1000
             if hyp.new_committed:
                 committed, tentative = self._push_words(hyp.new_committed, False)
                 self._shown = f"{committed} {tentative}".strip()

@@ -44,6 +44,9 @@ class ExperimentSpec(BaseModel):
     k: int | None = None  # shorthand for policy wait-k
     stabilization: Literal["fast", "balanced", "aggressive"] | None = None
     word_interval_ms: float = 0.0
+    # Speech suites: "session" (the service's Session, real-time sleeps) or "cascade" (step by step).
+    speech_engine: Literal["session", "cascade"] = "session"
+    realtime: bool = True
     suites: list[str]
     pairs: list[str] | None = None  # restrict every suite to these directions
     limit: int | None = None  # segments per suite direction (the suite's own limit otherwise)
@@ -153,7 +156,8 @@ def run_experiment(
                     speech_used = True
                     runs.extend(
                         run_speech_suite(config, suite, policy, spec.stabilization, tier, label, limit=cap,
-                                         pairs=pairs or spec.pairs, quiet=quiet)
+                                         pairs=pairs or spec.pairs, quiet=quiet, realtime=spec.realtime,
+                                         engine=spec.speech_engine)
                     )
                     continue
                 settings = TextRunSettings(policy, spec.stabilization, tier, final_tier, spec.word_interval_ms)
@@ -164,7 +168,7 @@ def run_experiment(
                     runs.append(rec)
     finally:
         if own:
-            translator.close()  # type: ignore[attr-defined]
+            translator.close()  # type: ignore[union-attr]
     tiers = [t for t in (tier, final_tier) if t]
     return {
         "schema": RESULTS_SCHEMA,

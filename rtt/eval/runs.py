@@ -72,7 +72,10 @@ def _segment_view(t: SegmentTrace) -> dict[str, Any]:
         "first_latency_ms": None if t.first_latency_ms is None else round(t.first_latency_ms, 1),
         "final_latency_ms": None if t.final_latency_ms is None else round(t.final_latency_ms, 1),
         "n_outputs": len(t.outputs),
+        "compute_ms": round(t.compute_ms, 1),
     }
+    if t.stage_ms:
+        view["stage_ms"] = {k: round(v, 1) for k, v in t.stage_ms.items()}
     if t.elapsed is not None:
         view["elapsed"] = [round(x, 1) for x in t.elapsed]
     if t.transcript_ref is not None:

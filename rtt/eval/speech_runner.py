@@ -59,6 +59,8 @@ def run_speech_segment(
         finished = pos >= total
         out = cascade.feed(audio[:pos], finished)
         compute += out.compute_ms
+        trace.stage_ms["asr"] = trace.stage_ms.get("asr", 0.0) + out.asr_ms
+        trace.stage_ms["mt"] = trace.stage_ms.get("mt", 0.0) + out.compute_ms - out.asr_ms
         busy = start + out.compute_ms
         shown_at = busy if realtime else pos / MS + compute
         for _ in out.new_target:
@@ -148,12 +150,20 @@ def run_speech_suite(
     pairs: Sequence[str] | None = None,
     quiet: bool = False,
     realtime: bool = True,
+    engine: str = "session",
     factory: CascadeFactory | None = None,
 ) -> list[dict[str, Any]]:
+    """``engine``: ``session`` (the service's Session, real sleeps) or ``cascade`` (step by step)."""
     from rtt.eval.runs import run_record, stderr_progress
 
     own = factory is None
-    factory = factory or CascadeFactory(config, policy=policy, stabilization=stabilization, tier=tier)
+    components = None
+    if engine == "session":
+        from rtt.pipeline.components import Components
+
+        components = Components(config)
+    elif factory is None:
+        factory = CascadeFactory(config, policy=policy, stabilization=stabilization, tier=tier)
     records = []
     try:
         for src, tgt in suite.split_pairs():
@@ -164,14 +174,24 @@ def run_speech_suite(
             if not segments:
                 continue
             progress = None if quiet else stderr_progress(f"{suite.name} {pair} {label}")
-            traces = run_speech(factory, segments, realtime, progress)
+            if components is not None:
+                from rtt.eval.session_runner import run_session
+
+                traces = run_session(components, segments, policy=policy, stabilization=stabilization, tier=tier,
+                                     realtime=realtime, progress=progress)
+            else:
+                assert factory is not None
+                traces = run_speech(factory, segments, realtime, progress)
             rec = run_record(traces, suite=suite.name, domain=suite.domain, pair=pair, modality="speech",
                              policy=label, tier=tier, final_tier=None)
             rec["realtime"] = realtime
+            rec["speech_engine"] = engine
             if suite.origin:
                 rec["suite_path"] = repo_relative(suite.origin)
             records.append(rec)
     finally:
-        if own:
+        if components is not None:
+            components.close()
+        elif own and factory is not None:
             factory.close()
     return records

@@ -28,11 +28,14 @@ from rtt.eval.traces import SegmentTrace
 
 
 class StreamingTranslator(Protocol):
-    """The part of :class:`rtt.translator.Translator` a text run uses."""
+    """The part of :class:`rtt.translator.Translator` a text run uses: ``simultaneous(src, tgt,
+    policy=, stabilization=, tier=, glossary=, formality=)`` and ``translate(texts, src, tgt, tier=, ...)``."""
 
-    def simultaneous(self, source_lang: str, target_lang: str, **kwargs: Any) -> Any: ...
+    @property
+    def simultaneous(self) -> Callable[..., Any]: ...
 
-    def translate(self, texts: Sequence[str], source_lang: str, target_lang: str, **kwargs: Any) -> Any: ...
+    @property
+    def translate(self) -> Callable[..., Any]: ...
 
 
 @dataclass(frozen=True)

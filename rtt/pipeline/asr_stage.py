@@ -9,6 +9,7 @@ preferred); the final of every utterance is always produced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ log = logging.getLogger("rtt.pipeline")
 SAMPLE_RATE = 16000
 MIN_PARTIAL_AUDIO_S = 0.5
 PREFINAL_SILENCE_MS = 200.0
+PARTIAL_REST = 0.5  # after a partial that took t seconds, the next one waits 0.5 t (ASR <= ~2/3 busy)
 # Whisper invents text ("Thank you.", "Subtítulos por...") for noise: drop such finals.
 NO_SPEECH_PROB = 0.6
 NO_SPEECH_LOGPROB = -1.0
@@ -51,7 +53,8 @@ class SourceWords:
     source_lang: str
     timings: dict[str, float] = field(default_factory=dict)
     asr_final_emitted: asyncio.Event | None = None  # FinalAsr goes out before FinalTranslation
-    marks: dict[str, float] = field(default_factory=dict)  # session-clock instants (endpoint, ...)
+    marks: dict[str, float] = field(default_factory=dict)  # session-clock instants, the audio span
+    speculative: bool = False  # a guess of the final's remaining words (see mt_stage)
 
 
 class AsrStage:
@@ -80,6 +83,7 @@ class AsrStage:
         self.interval = max(1, int(partial_interval_ms * SAMPLE_RATE / 1000))
         self.partial_results = partial_results
         self.asr_context = asr_context
+        self.speculate = True
         self.now_ms = now_ms
         self.emit = emit
         self.to_mt = to_mt
@@ -111,6 +115,7 @@ class AsrStage:
                                    fallback_language=self.last_language)
         decoded_upto = 0
         prefinal_done = False
+        rest_until = 0.0
         while not utt.ended:
             if not queue.empty():  # a later utterance is waiting: skip partials, go to the final
                 while not utt.ended:
@@ -124,17 +129,23 @@ class AsrStage:
                 prefinal_done = False
             fresh = utt.n_samples - decoded_upto
             due = fresh >= self.interval and utt.n_samples >= MIN_PARTIAL_AUDIO_S * SAMPLE_RATE
-            if (paused and not prefinal_done and fresh > 0) or (due and not paused):
+            resting = time.monotonic() < rest_until
+            if (paused and not prefinal_done and fresh > 0) or (due and not paused and not resting):
                 prefinal_done = prefinal_done or paused
                 audio = utt.audio()
                 decoded_upto = len(audio)
-                await self._partial(decoder, utt, audio)
+                t0 = time.monotonic()
+                await self._partial(decoder, utt, audio, prefinal=paused)
+                # Leave the cores to MT for a while after a slow decode (2-core machines).
+                rest_until = time.monotonic() + PARTIAL_REST * (time.monotonic() - t0)
                 continue
             utt.changed.clear()
-            await utt.changed.wait()
+            timeout = rest_until - time.monotonic() if due and resting else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(utt.changed.wait(), timeout)
         await self._final(decoder, utt)
 
-    async def _partial(self, decoder: UtteranceDecoder, utt: Utterance, audio: np.ndarray) -> None:
+    async def _partial(self, decoder: UtteranceDecoder, utt: Utterance, audio: np.ndarray, prefinal: bool = False) -> None:
         hyp = await asyncio.to_thread(decoder.partial, audio)
         log.debug("%s utt=%d partial on %.2f s took %.0f ms", self.tag, utt.id, len(audio) / SAMPLE_RATE,
                   hyp.result.total_ms)
@@ -149,6 +160,9 @@ class AsrStage:
             self.emit(PartialAsr(utt.id, hyp.committed, hyp.tentative, now, hyp.language))
         if hyp.new_committed:
             self.to_mt(SourceWords(utt.id, " ".join(hyp.new_committed), False, hyp.language))
+        if prefinal and not utt.ended and self.speculate:
+            # If this pause is the endpoint, the final will bring exactly the tentative words.
+            self.to_mt(SourceWords(utt.id, hyp.tentative, True, hyp.language, speculative=True))
 
     async def _final(self, decoder: UtteranceDecoder, utt: Utterance) -> None:
         t_start = self.now_ms()
@@ -172,7 +186,8 @@ class AsrStage:
             "asr_reused_partial": float(final.reused_partial),
             "endpoint_to_asr_final": now - endpoint,
         }
-        marks = {"endpoint": endpoint, "asr_final_at": now}
+        marks = {"endpoint": endpoint, "asr_final_at": now, "audio_start_ms": 1000 * utt.start_sample / SAMPLE_RATE,
+                 "audio_end_ms": 1000 * (utt.start_sample + len(audio)) / SAMPLE_RATE}
         if utt.speech_end_capture_ms is not None:
             marks["speech_end_capture"] = utt.speech_end_capture_ms
         text = final.text
@@ -187,11 +202,14 @@ class AsrStage:
         if self.asr_context:
             recent = f"{self._context.get(final.language, '')} {text}".split()
             self._context[final.language] = " ".join(recent[-CONTEXT_WORDS:])
+        start_ms = 1000 * utt.start_sample / SAMPLE_RATE
+        end_ms = start_ms + 1000 * len(audio) / SAMPLE_RATE
         if self.mode == "direct":
             ft = FinalTranslation(
                 utt.id, text, "", final.language, "en", now,
                 latency_ms={**timings, "endpoint_to_final": now - endpoint,
                             **self._speech_end_latency(utt, now)},
+                audio_start_ms=start_ms, audio_end_ms=end_ms,
             )
             self.on_final_translation(ft)  # emits it and hands it to TTS
             return
@@ -203,9 +221,8 @@ class AsrStage:
                 words = await asyncio.to_thread(decoder.align, final)
         except Exception:  # timestamps are a nicety; the transcript must still go out
             log.exception("%s utt=%d word alignment failed", self.tag, utt.id)
-        start_ms = 1000 * utt.start_sample / SAMPLE_RATE
         self.emit(FinalAsr(
-            utt.id, text, final.language, start_ms, start_ms + 1000 * len(audio) / SAMPLE_RATE, self.now_ms(),
+            utt.id, text, final.language, start_ms, end_ms, self.now_ms(),
             tuple(WordTiming(w.text, start_ms + 1000 * w.start_s, start_ms + 1000 * w.end_s, w.probability)
                   for w in words),
         ))

@@ -11,6 +11,7 @@ import numpy as np
 
 from rtt.audio.framing import Framer
 from rtt.config import VadConfig
+from rtt.errors import RttError
 from rtt.pipeline.events import Event, Notice, SpeechStarted, SpeechStopped
 from rtt.pipeline.timeline import CaptureTimeline
 from rtt.pipeline.utterance import Utterance
@@ -25,6 +26,8 @@ from rtt.vad.endpointer import (
 )
 
 log = logging.getLogger("rtt.pipeline")
+
+MAX_PENDING_CHUNKS = 2000  # ~40 s of 20 ms packets
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ class AudioStage:
         timeline: CaptureTimeline,
         tag: str,
     ) -> None:
-        self.queue: asyncio.Queue[AudioChunk | Control] = asyncio.Queue()
+        # Bounded: a stalled detector must not grow memory without limit (see offer()).
+        self.queue: asyncio.Queue[AudioChunk | Control] = asyncio.Queue(maxsize=MAX_PENDING_CHUNKS)
+        self.dropped_chunks = 0
         self.vad = vad
         self.now_ms = now_ms
         self.emit = emit
@@ -94,6 +99,20 @@ class AudioStage:
             self._framer = None
             self._endpointer = _Manual(int(min(config.max_utterance_s, 30.0) * 16000))
         self.frames = 0
+
+    def offer(self, item: AudioChunk | Control) -> None:
+        """Queue without blocking the caller; when full, the oldest audio goes (recent audio matters more)."""
+        if self.queue.full():
+            pending = self.queue._queue  # type: ignore[attr-defined]  # asyncio.Queue's deque
+            oldest = next((i for i, old in enumerate(pending) if isinstance(old, AudioChunk)), None)
+            if oldest is None:  # only controls pending (cannot happen with sane clients)
+                raise RttError("session overloaded", "OVERLOADED", retry_after_ms=1000)
+            del pending[oldest]
+            self.dropped_chunks += 1
+            if self.dropped_chunks == 1:
+                self.emit(Notice("AUDIO_OVERLOAD", "audio arrives faster than it can be processed; "
+                                 "the oldest audio is being dropped", self.now_ms()))
+        self.queue.put_nowait(item)
 
     # -- worker-thread part --------------------------------------------------------------------
     def _detect(self, samples: np.ndarray) -> list[EndpointEvent]:

@@ -85,6 +85,10 @@ class FinalTranslation:
     # Per-stage latency in ms: e.g. {"vad": .., "asr": .., "mt": .., "endpoint_to_final": ..}
     latency_ms: dict[str, float] = field(default_factory=dict)
     words: tuple[TargetWord, ...] = ()
+    # Where the utterance is in the audio stream (ms from the first sample; None for text input):
+    # subtitles need it when there is no FinalAsr (direct speech translation).
+    audio_start_ms: float | None = None
+    audio_end_ms: float | None = None
 
 
 @dataclass(frozen=True)

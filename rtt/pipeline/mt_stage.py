@@ -3,6 +3,12 @@
 Words that arrive while a translation step is running are merged into the next step, so a
 slow MT model takes bigger steps instead of falling further behind; the final step of an
 utterance is never skipped.
+
+Speculative finish: when the speaker pauses, the ASR stage sends its best guess of the rest of
+the sentence (``speculative=True``).  If the MT worker is idle it finishes the sentence on a
+copy of the translator; when the endpoint confirms exactly those words, that result is the
+final translation and the MT time after the endpoint is ~0.  A wrong guess costs one discarded
+step while the worker had nothing else to do.
 """
 
 from __future__ import annotations
@@ -35,6 +41,15 @@ class _Open:
     steps: int = 0
     started_ms: float = 0.0
     failed: bool = False
+    speculation: _Speculation | None = None
+
+
+@dataclass
+class _Speculation:
+    text: str  # the words the final step was assumed to bring
+    source_len: int  # source words already pushed when it ran
+    update: Any
+    ms: float
 
 
 class MtStage:
@@ -58,7 +73,8 @@ class MtStage:
         self.on_final = on_final
         self.tag = tag
         self._open: dict[int, _Open] = {}
-        self.stats: dict[str, float] = {"steps": 0, "merged_items": 0, "mt_ms_total": 0.0}
+        self.stats: dict[str, float] = {"steps": 0, "merged_items": 0, "mt_ms_total": 0.0,
+                                        "speculations": 0, "speculations_used": 0}
 
     async def run(self) -> None:
         while True:
@@ -67,6 +83,10 @@ class MtStage:
                 return
             item = self._merge(item)
             try:
+                if item.speculative:
+                    if self.queue.empty():  # only when nothing real is waiting
+                        await self._speculate(item)
+                    continue
                 await self._step(item)
             except RttError as exc:
                 self._fail(item, exc.code, exc.message, exc.retry_after_ms)
@@ -78,7 +98,7 @@ class MtStage:
         """Fold the already-queued words of the same utterance into one step."""
         while not item.final and not self.queue.empty():
             nxt = self.queue._queue[0]  # type: ignore[attr-defined]
-            if nxt is None or nxt.utterance_id != item.utterance_id:
+            if nxt is None or nxt.utterance_id != item.utterance_id or nxt.speculative or item.speculative:
                 break
             self.queue.get_nowait()
             self.stats["merged_items"] += 1
@@ -92,6 +112,19 @@ class MtStage:
                 nxt.marks,
             )
         return item
+
+    async def _speculate(self, item: SourceWords) -> None:
+        state = await self._state(item)
+        if state.failed or state.translator is None or not (state.source or item.text.strip()):
+            return
+        t0 = time.perf_counter()
+        clone = await asyncio.to_thread(_clone, state.translator)
+        if clone is None:
+            return
+        update = await asyncio.to_thread(clone.push, item.text, True)
+        ms = (time.perf_counter() - t0) * 1000
+        state.speculation = _Speculation(item.text, len(state.source), update, ms)
+        self.stats["speculations"] += 1
 
     def _fail(self, item: SourceWords, code: str, message: str, retry: int | None) -> None:
         self.emit(ErrorEvent(code, message, self.now_ms(), retry))
@@ -123,12 +156,20 @@ class MtStage:
             return
         t_queue = self.now_ms()
         t0 = time.perf_counter()
+        used_speculation = False
         if state.translator is None:
             committed_text, tentative, source_read = " ".join(state.source), "", len(state.source)
             committed = new_words
         else:
+            spec = state.speculation
+            state.speculation = None
             if item.final and not state.source:
                 update = None
+            elif (item.final and spec is not None and spec.text.split() == new_words
+                  and spec.source_len == len(state.source) - len(new_words)):
+                update = spec.update  # the pause was the endpoint and the guess was right
+                used_speculation = True
+                self.stats["speculations_used"] += 1
             else:
                 update = await asyncio.to_thread(state.translator.push, item.text, item.final)
             committed_text = update.committed_text if update else ""
@@ -160,6 +201,7 @@ class MtStage:
         timings["mt"] = step_ms
         timings["mt_total"] = state.mt_ms
         timings["mt_steps"] = float(state.steps)
+        timings["mt_speculative"] = float(used_speculation)
         for mark, key in (("endpoint", "endpoint_to_final"), ("speech_end_capture", "speech_end_to_final"),
                           ("input", "input_to_final")):
             if mark in marks:
@@ -173,5 +215,20 @@ class MtStage:
             now,
             latency_ms=timings,
             words=tuple(state.words),
+            audio_start_ms=marks.get("audio_start_ms"),
+            audio_end_ms=marks.get("audio_end_ms"),
         )
         self.on_final(final)
+
+
+def _clone(translator: Any) -> Any:
+    """A private copy of a SimultaneousTranslator's state that shares its (heavy) engine."""
+    import copy
+
+    engine = getattr(translator, "engine", None)
+    memo: dict[int, Any] = {id(engine): engine} if engine is not None else {}
+    try:
+        return copy.deepcopy(translator, memo)
+    except Exception:  # an engine handle that cannot be copied: no speculation, no harm
+        log.debug("translator cannot be copied for speculation", exc_info=True)
+        return None

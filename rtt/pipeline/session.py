@@ -146,7 +146,7 @@ class Session:
             samples = self._decoder.decode(payload)
             if len(samples):
                 self._timeline.add(len(samples), self.now_ms())
-                self.audio.queue.put_nowait(AudioChunk(samples))
+                self.audio.offer(AudioChunk(samples))
 
     async def push_text(self, text: str, final: bool = False) -> None:
         """Text input: words go straight to the MT stage; ``final`` closes the sentence."""
@@ -183,7 +183,7 @@ class Session:
         """Force the end of the current utterance (speech and/or text)."""
         self._check_open()
         assert self.audio is not None
-        self.audio.queue.put_nowait(Control("commit"))
+        self.audio.offer(Control("commit"))
         if self._text_utterance is not None:
             await self.push_text("", final=True)
 
@@ -228,11 +228,11 @@ class Session:
                 assert self._decoder is not None
                 samples = self._decoder.decode(payload)
                 self._timeline.add(len(samples), self.now_ms())
-                self.audio.queue.put_nowait(AudioChunk(samples))
+                self.audio.offer(AudioChunk(samples))
             if self._text_utterance is not None:
                 self.mt.queue.put_nowait(SourceWords(self._text_utterance, "", True, self._text_lang or "en"))
                 self._text_utterance = None
-            self.audio.queue.put_nowait(Control("end"))
+            self.audio.offer(Control("end"))
             await self._tasks_named("audio", "asr")
             self.mt.queue.put_nowait(None)
             await self._tasks_named("mt")
@@ -256,7 +256,8 @@ class Session:
     # -- introspection ----------------------------------------------------------------------------
     @property
     def stats(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"dropped_partials": self._channel.dropped, "jitter": vars(self._jitter.stats)}
+        out: dict[str, Any] = {"dropped_partials": self._channel.dropped, "jitter": vars(self._jitter.stats),
+                               "dropped_audio_chunks": self.audio.dropped_chunks if self.audio else 0}
         if self.asr is not None:
             out["asr"] = dict(self.asr.stats)
         if self.mt is not None:

@@ -1,0 +1,315 @@
+"""Load benchmark of the service on loopback: ``rtt bench serve``.
+
+Starts ``rtt serve`` as its own process (real models, the given config) unless ``--url`` points
+at a running server, then drives concurrent realtime sessions over WebSocket:
+
+* text sessions (1, 4, 16, 64 at once): each types Tatoeba es sentences word by word and waits
+  for the final translation of each; latency = last word sent -> final received;
+* speech sessions (1, 2, 4 at once): each streams a FLEURS es clip in real time; latency is the
+  server's ``endpoint_to_final`` (VAD endpoint -> final translation) and, client-side, the last
+  audio frame sent -> last final received.
+
+Per level it records sessions sustained (finished every utterance without an error), finals
+expected vs received (``lost``), error codes, p50/p95 latency, wall time; and the server's RSS
+before and after.  Results go to ``reports/serve/load.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rtt.bench.common import machine, percentile, write_json
+from rtt.config import DEFAULT_CONFIG_PATH
+from rtt.datasets import fleurs_clips, paired
+
+DEFAULT_OUT = Path("reports/serve/load.json")
+FRAME_MS = 100
+
+
+@dataclass
+class SessionResult:
+    expected: int = 0
+    received: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    server_latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def sustained(self) -> bool:
+        return not self.errors and self.received == self.expected
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":", 1)
+                out[key] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return out
+
+
+class ServerProcess:
+    """``rtt serve`` in a subprocess with limits opened up for the load test."""
+
+    def __init__(self, config_path: Path | None, log_path: Path) -> None:
+        raw = yaml.safe_load((config_path or DEFAULT_CONFIG_PATH).read_text())
+        serve = dict(raw.get("serve") or {})
+        serve.update({
+            "limits": {"concurrent_sessions": 512, "requests_per_minute": 1_000_000,
+                       "audio_seconds_per_minute": 1_000_000.0, "max_sessions_total": 1024},
+            "timeouts": {"idle_s": 900, "shutdown_grace_s": 300, "finish_s": 600},
+            "api_keys": [],
+            "prewarm": True,
+        })
+        raw["serve"] = serve
+        self._tmp = tempfile.TemporaryDirectory()
+        self.config = Path(self._tmp.name) / "bench.yaml"
+        self.config.write_text(yaml.safe_dump(raw))
+        self.port = _free_port()
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 900) -> None:
+        import httpx
+
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        env = {k: v for k, v in os.environ.items() if k != "RTT_API_KEYS"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rtt.cli.main", "serve", "--config", str(self.config), "--port", str(self.port),
+             "--grpc-port", str(_free_port()), "--log-level", "warning"],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"rtt serve exited early; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("rtt serve did not become ready")
+            time.sleep(0.5)
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+        finally:
+            self._tmp.cleanup()
+
+
+async def text_session(url: str, sentences: Sequence[str], word_delay_s: float, timeout_s: float) -> SessionResult:
+    from rtt.client import RttClient
+
+    result = SessionResult(expected=len(sentences))
+    try:
+        async with RttClient(url, timeout_s=timeout_s) as client, \
+                client.realtime(source_lang="es", target_lang="en") as rt:
+            for sentence in sentences:
+                words = sentence.split()
+                for w in words[:-1]:
+                    await rt.send_text(w)
+                    await asyncio.sleep(word_delay_s)
+                t0 = time.perf_counter()
+                await rt.send_text(words[-1], final=True)
+                final = await rt.wait_for("final_translation", timeout_s=timeout_s)
+                result.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                if "input_to_final" in final.latency_ms:
+                    result.server_latencies_ms.append(final.latency_ms["input_to_final"])
+            await rt.end(timeout_s=timeout_s)
+            result.received = len({m.utterance_id for m in rt.received if m.type == "final_translation"})
+            result.errors += [m.code for m in rt.received if m.type == "error"]
+    except Exception as exc:  # a crash or timeout counts against the level, the run goes on
+        result.errors.append(type(exc).__name__)
+    return result
+
+
+def _pcm16k(path: Path) -> bytes:
+    import numpy as np
+    from faster_whisper.audio import decode_audio
+
+    samples = decode_audio(str(path), sampling_rate=16000)
+    return (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+
+
+async def speech_session(url: str, pcm: bytes, timeout_s: float) -> SessionResult:
+    from rtt.client import RttClient
+
+    result = SessionResult(expected=1)
+    frame = 16000 * 2 * FRAME_MS // 1000
+    try:
+        async with RttClient(url, timeout_s=timeout_s) as client, \
+                client.realtime(source_lang="es", target_lang="en") as rt:
+            t_start = time.perf_counter()
+            for i, off in enumerate(range(0, len(pcm), frame)):
+                await rt.send_audio(pcm[off:off + frame], binary=True)
+                due = t_start + (i + 1) * FRAME_MS / 1000  # real time, like a microphone
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            t_last = time.perf_counter()
+            await rt.end(timeout_s=timeout_s)
+            finals = [(m, at) for m, at in zip(rt.received, rt.arrivals, strict=True) if m.type == "final_translation"]
+            result.received = min(1, len(finals))  # one spoken sentence; the VAD may split it
+            if finals:
+                # The trailing second of silence is sent in real time too, so a final can beat it.
+                result.latencies_ms.append(max(0.0, (finals[-1][1] - t_last) * 1000))
+                finals_msgs = [m for m, _ in finals]
+                result.server_latencies_ms += [m.latency_ms["endpoint_to_final"] for m in finals_msgs
+                                               if "endpoint_to_final" in m.latency_ms]
+            result.errors += [m.code for m in rt.received if m.type == "error"]
+    except Exception as exc:
+        result.errors.append(type(exc).__name__)
+    return result
+
+
+def summarize(kind: str, concurrency: int, results: list[SessionResult], wall_s: float) -> dict[str, Any]:
+    lat = [v for r in results for v in r.latencies_ms]
+    server = [v for r in results for v in r.server_latencies_ms]
+    expected = sum(r.expected for r in results)
+    received = sum(r.received for r in results)
+    return {
+        "kind": kind,
+        "concurrency": concurrency,
+        "sessions": len(results),
+        "sessions_sustained": sum(r.sustained for r in results),
+        "finals_expected": expected,
+        "finals_received": received,
+        "lost": max(0, expected - received),
+        "errors": sum(len(r.errors) for r in results),
+        "error_codes": dict(Counter(e for r in results for e in r.errors)),
+        "client_final_latency_ms": {"p50": percentile(lat, 50), "p95": percentile(lat, 95),
+                                    "max": max(lat) if lat else None},
+        "server_latency_ms": {"p50": percentile(server, 50), "p95": percentile(server, 95)},
+        "wall_s": round(wall_s, 2),
+    }
+
+
+async def _run_levels(url: str, text_levels: Sequence[int], speech_levels: Sequence[int], sentences_per_session: int,
+                      word_delay_s: float, timeout_s: float, progress: Any) -> list[dict[str, Any]]:
+    pool = [s for s in paired("tatoeba", "es", "en").sources if 4 <= len(s.split()) <= 12]
+    clips = fleurs_clips("es")
+    audio = [_pcm16k(c.audio) + b"\x00\x00" * 16000 for c in clips]  # 1 s of trailing silence
+    rows = []
+    for n in text_levels:
+        t0 = time.perf_counter()
+        jobs = [text_session(url, [pool[(i * sentences_per_session + j) % len(pool)]
+                                   for j in range(sentences_per_session)], word_delay_s, timeout_s)
+                for i in range(n)]
+        row = summarize("text", n, list(await asyncio.gather(*jobs)), time.perf_counter() - t0)
+        progress(row)
+        rows.append(row)
+    for n in speech_levels:
+        t0 = time.perf_counter()
+        jobs = [speech_session(url, audio[i % len(audio)], timeout_s) for i in range(n)]
+        row = summarize("speech", n, list(await asyncio.gather(*jobs)), time.perf_counter() - t0)
+        progress(row)
+        rows.append(row)
+    return rows
+
+
+def run_serve_bench(
+    out_path: Path | str = DEFAULT_OUT,
+    config_path: Path | str | None = None,
+    text_levels: Sequence[int] = (1, 4, 16, 64),
+    speech_levels: Sequence[int] = (1, 2, 4),
+    sentences_per_session: int = 2,
+    word_delay_s: float = 0.25,
+    timeout_s: float = 600.0,
+    url: str | None = None,
+) -> dict[str, Any]:
+    out_path = Path(out_path)
+    server = None if url else ServerProcess(Path(config_path) if config_path else None,
+                                            out_path.with_suffix(".server.log"))
+    report: dict[str, Any] = {
+        "benchmark": "serve-load",
+        "machine": machine(),
+        "load_average_before": os.getloadavg(),
+        "config": str(config_path or DEFAULT_CONFIG_PATH),
+        "settings": {"sentences_per_session": sentences_per_session, "word_delay_s": word_delay_s,
+                     "text_data": "tatoeba spa-eng (4-12 words)", "speech_data": "FLEURS es clips, real time",
+                     "transport": "WebSocket, loopback"},
+    }
+
+    def progress(row: dict[str, Any]) -> None:
+        lat = row["client_final_latency_ms"]
+        print(f"{row['kind']:6s} x{row['concurrency']:<3d} sustained {row['sessions_sustained']}/{row['sessions']} "
+              f"lost {row['lost']} errors {row['errors']} p50 {lat['p50']} p95 {lat['p95']} ms", flush=True)
+
+    try:
+        if server is not None:
+            t0 = time.perf_counter()
+            server.start()
+            report["server_start_s"] = round(time.perf_counter() - t0, 1)
+            assert server.proc is not None
+            report["memory_before_mb"] = rss_mb(server.proc.pid)
+        target = url or (server.url if server else "")
+        report["levels"] = asyncio.run(_run_levels(target, text_levels, speech_levels, sentences_per_session,
+                                                   word_delay_s, timeout_s, progress))
+        if server is not None and server.proc is not None:
+            report["memory_after_mb"] = rss_mb(server.proc.pid)
+            report["server_alive_after"] = server.proc.poll() is None
+    finally:
+        if server is not None:
+            report["server_exit_code"] = server.stop()
+    report["load_average_after"] = os.getloadavg()
+    report["nothing_lost"] = all(row["lost"] == 0 for row in report.get("levels", []))
+    write_json(out_path, report)
+    return report
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="load test of the service: concurrent text and speech sessions (loopback)")
+    p.add_argument("--config", help="rtt config to serve (default: the packaged default)")
+    p.add_argument("--url", help="bench a running server instead of starting one")
+    p.add_argument("--text-levels", default="1,4,16,64")
+    p.add_argument("--speech-levels", default="1,2,4")
+    p.add_argument("--sentences", type=int, default=2, help="sentences per text session")
+    p.add_argument("--word-delay", type=float, default=0.25, help="seconds between typed words")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.set_defaults(func=_cli)
+
+
+def _ints(value: str) -> list[int]:
+    return [int(v) for v in value.split(",") if v.strip()]
+
+
+def _cli(args: argparse.Namespace) -> int:
+    report = run_serve_bench(args.out, args.config, _ints(args.text_levels), _ints(args.speech_levels), args.sentences,
+                             args.word_delay, url=args.url)
+    print(f"wrote {args.out}; nothing lost: {report['nothing_lost']}")
+    return 0 if report["nothing_lost"] else 1

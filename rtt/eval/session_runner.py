@@ -1,0 +1,144 @@
+"""Speech runs through the live :class:`rtt.pipeline.session.Session` (VAD, async stages,
+queues): the service's own path, audio pushed in 100 ms PCM16 chunks at real-time pace (real
+sleeps) unless ``realtime=False``.
+
+Against :mod:`rtt.eval.speech_runner` (the step-by-step cascade) this measures what a client
+of the service sees, queueing and VAD endpointing included, at the price of wall-clock time
+and of delays known only to the chunk: a committed target word's *delay* is the audio pushed
+by the time the session emitted it (from the session clock), its *elapsed* time is that
+emission time.  Under real-time pacing the two nearly coincide, which is the honest reading of
+a live system.  Clips split by the VAD into several utterances are joined in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from typing import Any
+
+import numpy as np
+
+from rtt.eval.checks import run_checks
+from rtt.eval.segments import EvalSegment
+from rtt.eval.traces import SegmentTrace
+
+RATE = 16000
+CHUNK_MS = 100
+
+
+def _pcm16(samples: np.ndarray) -> bytes:
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+async def run_session_segment(
+    components: Any,
+    seg: EvalSegment,
+    audio: np.ndarray,
+    *,
+    policy: str | None = None,
+    stabilization: str | None = None,
+    tier: str | None = None,
+    realtime: bool = True,
+) -> SegmentTrace:
+    from rtt.pipeline import events as ev
+    from rtt.pipeline.session import Session, SessionOptions
+
+    trace = SegmentTrace(seg.id, seg.source_lang, seg.target_lang, seg.source, seg.reference)
+    trace.transcript_ref = seg.transcript
+    trace.source_length = len(audio) / RATE * 1000
+    opts = SessionOptions(source_lang=seg.source_lang, target_lang=seg.target_lang, tts=False,
+                          tier=tier, partial_results=True, word_timestamps=False)
+    if policy:
+        opts.policy = policy
+    if stabilization:
+        opts.stabilization = stabilization
+    session = Session(components, opts)
+    await session.start()
+    events: list[Any] = []
+
+    async def consume() -> None:
+        async for e in session.events():
+            events.append(e)
+
+    consumer = asyncio.create_task(consume())
+    pushed_at: list[float] = []  # session ms at which each chunk was pushed
+    pushed_ms: list[float] = []  # audio ms pushed by then
+    step = RATE * CHUNK_MS // 1000
+    for i in range(0, len(audio), step):
+        await session.push_audio(_pcm16(audio[i:i + step]))
+        pushed_at.append(session.now_ms())
+        pushed_ms.append(min(len(audio), i + step) / RATE * 1000)
+        await asyncio.sleep(CHUNK_MS / 1000 if realtime else 0)
+    end_ms = session.now_ms()
+    await session.close(drain=True)
+    await consumer
+
+    def audio_at(t: float) -> float:
+        k = bisect.bisect_right(pushed_at, t)
+        return pushed_ms[k - 1] if k else 0.0
+
+    finals = sorted((e for e in events if isinstance(e, ev.FinalTranslation)), key=lambda e: e.utterance_id)
+    asr = sorted((e for e in events if isinstance(e, ev.FinalAsr)), key=lambda e: e.utterance_id)
+    errors = [e for e in events if isinstance(e, ev.ErrorEvent)]
+    if errors:
+        trace.error = f"{errors[0].code}: {errors[0].message}"
+    done_text: dict[int, str] = {}
+    trace.elapsed = []
+    for e in sorted(events, key=lambda e: getattr(e, "at_ms", 0.0)):
+        if isinstance(e, ev.PartialTranslation | ev.FinalTranslation):
+            if isinstance(e, ev.FinalTranslation):
+                done_text[e.utterance_id] = e.text
+                current = ""
+            else:
+                current = e.text
+            shown = " ".join([*(done_text[k] for k in sorted(done_text)), current]).strip()
+            if shown and (not trace.outputs or trace.outputs[-1] != shown):
+                trace.outputs.append(shown)
+                if trace.first_latency_ms is None:
+                    trace.first_latency_ms = e.at_ms
+    for f in finals:
+        for w in f.words:
+            trace.delays.append(audio_at(w.emitted_ms))
+            trace.elapsed.append(w.emitted_ms)
+        for stage, ms in f.latency_ms.items():
+            trace.stage_ms[stage] = trace.stage_ms.get(stage, 0.0) + ms
+    if len(trace.elapsed) != len(trace.delays) or not trace.delays:
+        trace.elapsed = None
+    trace.hypothesis = " ".join(f.text for f in finals).strip()
+    trace.transcript_hyp = " ".join(a.text for a in asr).strip()
+    if finals:
+        trace.final_latency_ms = max(0.0, finals[-1].at_ms - end_ms)
+    trace.checks = run_checks(seg, trace.hypothesis)
+    return trace
+
+
+def run_session(
+    components: Any,
+    segments: list[EvalSegment],
+    *,
+    policy: str | None = None,
+    stabilization: str | None = None,
+    tier: str | None = None,
+    realtime: bool = True,
+    progress: Any = None,
+) -> list[SegmentTrace]:
+    """Clips one after another, each in a fresh session sharing the loaded components."""
+    from rtt.errors import RttError
+    from rtt.eval.speech_runner import load_clip
+
+    async def main() -> list[SegmentTrace]:
+        traces = []
+        for i, seg in enumerate(segments):
+            try:
+                assert seg.audio is not None, "speech segment without audio"
+                trace = await run_session_segment(components, seg, load_clip(seg.audio), policy=policy,
+                                                  stabilization=stabilization, tier=tier, realtime=realtime)
+            except RttError as exc:
+                trace = SegmentTrace(seg.id, seg.source_lang, seg.target_lang, seg.source, seg.reference)
+                trace.error = f"{exc.code}: {exc.message}"
+            traces.append(trace)
+            if progress:
+                progress(i + 1, len(segments))
+        return traces
+
+    return asyncio.run(main())
