@@ -137,7 +137,8 @@ class RealtimeServicer(pb_grpc.RealtimeTranslateServicer):  # type: ignore[misc]
         metadata = dict(context.invocation_metadata() or ())
         cred = bearer_from_header(metadata.get("authorization")) or metadata.get("x-api-key")
         try:
-            principal = state.auth.authenticate(cred, context.peer() or "grpc")
+            # peer() is "ipv4:127.0.0.1:54321": anonymous limits key on the address, not the port.
+            principal = state.auth.authenticate(cred, (context.peer() or "grpc").rsplit(":", 1)[0])
         except ProtocolError as exc:
             state.metrics.errors.labels(exc.code, "grpc").inc()
             yield pb.ServerMessage(error=pb.Error(code=exc.code, message=exc.message, fatal=True))

@@ -15,7 +15,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # 9-19 digits with optional spaces, hyphens or parentheses (phones, card and account numbers);
 # dots are excluded so that IP addresses and versions in access logs survive.
 _DIGITS = re.compile(r"(?<![\w.])\+?\d(?:[\s-]?\(?\d\)?){8,18}(?![\w.])")
-_SECRET_QS = re.compile(r"((?:token|key|api_key)=)[^&\s\"']+", re.IGNORECASE)
+_SECRET_QS = re.compile(r"((?:token|key|api_key)=)(?!<redacted>)[^&\s\"']+", re.IGNORECASE)
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
 
 
@@ -44,14 +44,29 @@ class RedactingFilter(logging.Filter):
         self._pii = _pick_redactor()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Arguments are cleaned one by one (not merged into msg): formatters such as uvicorn's
+        # access formatter read record.args positionally.
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._clean_arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._clean_arg(v) for k, v in record.args.items()}
         try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is logged as is by logging itself
+            rendered = record.getMessage()
+        except Exception:  # a malformed record is reported by logging itself
             return True
-        clean = self._pii(redact_secrets(message))
-        if clean != message:
+        clean = self._clean(rendered)
+        if clean != rendered:
+            # Something sensitive spans the format string and its arguments: log it pre-rendered.
             record.msg, record.args = clean, None
         return True
+
+    def _clean(self, text: str) -> str:
+        return self._pii(redact_secrets(text))
+
+    def _clean_arg(self, value: object) -> object:
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return self._clean(value if isinstance(value, str) else str(value))
 
 
 def install_redaction(names: tuple[str, ...] = ("serve", "uvicorn", "uvicorn.access", "uvicorn.error")) -> None:

@@ -311,3 +311,24 @@ async def test_audio_overload_drops_oldest_audio_with_one_notice() -> None:
     await session.close()
     notices = of(await consumer, ev.Notice)
     assert [n.code for n in notices] == ["AUDIO_OVERLOAD"]
+
+
+async def test_missing_asr_model_is_an_error_event_and_text_still_works() -> None:
+    from rtt.errors import ModelMissing
+    from rtt.pipeline.components import Components
+
+    class NoAsr(Components):
+        def _load_asr(self):  # type: ignore[no-untyped-def]
+            raise ModelMissing("model 'whisper-base-ct2' is not in the store")
+
+    base = plumbing_components()
+    components = NoAsr(base.config, translator=FakeTranslator())
+    session = Session(components, SessionOptions(source_lang="es", target_lang="en"))
+    await session.start()
+    consumer = asyncio.create_task(collect(session))
+    await stream_audio(session, speech(1.0))
+    await session.push_text("hola", final=True)
+    await session.close()
+    events = await consumer
+    assert [e.code for e in of(events, ev.ErrorEvent)] == ["MODEL_MISSING"]
+    assert [f.text for f in of(events, ev.FinalTranslation)] == ["HOLA"]

@@ -203,6 +203,14 @@ def test_log_redaction():
     line = record.getMessage()
     assert "secretpayload" not in line and "ana@example.com" not in line
     assert "127.0.0.1:5000" in line and "token=<redacted>" in line
+    # uvicorn's access formatter reads the arguments positionally: they must survive, cleaned.
+    from uvicorn.logging import AccessFormatter
+
+    access = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/v1/realtime?token=abc.def&x=1", "1.1", 101), None)
+    f.filter(access)
+    out = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(access)
+    assert out == '127.0.0.1:5000 - "GET /v1/realtime?token=<redacted>&x=1 HTTP/1.1" 101 Switching Protocols'
 
 
 async def test_tls_https_wss_and_grpc(tmp_path):

@@ -339,3 +339,27 @@ async def test_partial_results_off(client):
         await rt.wait_for("final_translation")
         await rt.end()
         assert not [m for m in rt.received if m.type == "partial_translation"]
+
+
+async def test_real_opus_packets_pass_validation_and_are_counted(server):
+    import av
+
+    from tests.serve_fixtures import SHARED_DATA
+
+    clip = SHARED_DATA / "fleurs" / "fleurs-es-006.ogg"
+    if not clip.exists():
+        pytest.skip("FLEURS clips are not in ../shared/data")
+    with av.open(str(clip)) as container:
+        packets = [bytes(p) for p in container.demux(audio=0) if p.size]
+        duration = float(container.duration) / 1e6
+    before = server.state.metrics.audio_seconds._value.get()
+    async with RttClient(server.base_url) as client, \
+            client.realtime(source_lang="es", target_lang="en", audio={"encoding": "opus", "sample_rate": 48000}) as rt:
+        for packet in packets:
+            await rt.send_audio(packet, binary=True)
+        await rt.control("commit")
+        tail = await rt.end()
+    assert not [m for m in rt.received if m.type == "error"]
+    assert any(m.type == "final_translation" for m in tail + rt.received)
+    counted = server.state.metrics.audio_seconds._value.get() - before
+    assert abs(counted - duration) < 0.1, (counted, duration)  # durations read from the Opus TOC bytes

@@ -15,16 +15,31 @@ def spans(text: str) -> list[tuple[str, str]]:
         ("Pay $1,234.50 now", [("currency", "$1,234.50")]),
         ("Cuesta 1.234,50 € hoy", [("currency", "1.234,50 €")]),
         ("USD 20 or 30 EUR or €10k", [("currency", "USD 20"), ("currency", "30 EUR"), ("currency", "€10k")]),
-        ("On 2024-03-12 and 12/03/2024 and 03.04.2024", [("date", "2024-03-12"), ("date", "12/03/2024"), ("date", "03.04.2024")]),
-        ("At 14:30, 9:05 p.m., 20h30 or 5 pm", [("time", "14:30"), ("time", "9:05 p.m."), ("time", "20h30"), ("time", "5 pm")]),
-        ("5 km, 3,5 kg, 20 °C, 90 km/h, 64 GB", [("unit", "5 km"), ("unit", "3,5 kg"), ("unit", "20 °C"), ("unit", "90 km/h"), ("unit", "64 GB")]),
+        (
+            "On 2024-03-12 and 12/03/2024 and 03.04.2024",
+            [("date", "2024-03-12"), ("date", "12/03/2024"), ("date", "03.04.2024")],
+        ),
+        (
+            "At 14:30, 9:05 p.m., 20h30 or 5 pm",
+            [("time", "14:30"), ("time", "9:05 p.m."), ("time", "20h30"), ("time", "5 pm")],
+        ),
+        (
+            "5 km, 3,5 kg, 20 °C, 90 km/h, 64 GB",
+            [("unit", "5 km"), ("unit", "3,5 kg"), ("unit", "20 °C"), ("unit", "90 km/h"), ("unit", "64 GB")],
+        ),
         ("50% and 25 %", [("percent", "50%"), ("percent", "25 %")]),
         ("See https://example.com/a?b=1.", [("url", "https://example.com/a?b=1")]),
-        ("Wiki (https://en.wikipedia.org/wiki/Foo_(bar)).", [("url", "https://en.wikipedia.org/wiki/Foo_(bar)")]),
+        (
+            "Wiki (https://en.wikipedia.org/wiki/Foo_(bar)).",
+            [("url", "https://en.wikipedia.org/wiki/Foo_(bar)")],
+        ),
         ("Visit www.acme.io/x or acmecloud.com.", [("url", "www.acme.io/x"), ("url", "acmecloud.com")]),
         ("Mail a.b+c@example.co.uk, thanks", [("email", "a.b+c@example.co.uk")]),
         ("Call +34 612 345 678 or 555-1234", [("digits", "+34 612 345 678"), ("digits", "555-1234")]),
-        ("In 2020 there were 1.5 million and 3.14159", [("number", "2020"), ("number", "1.5"), ("number", "3.14159")]),
+        (
+            "In 2020 there were 1.5 million and 3.14159",
+            [("number", "2020"), ("number", "1.5"), ("number", "3.14159")],
+        ),
     ],
 )
 def test_detection(text: str, expected: list[tuple[str, str]]) -> None:
@@ -45,7 +60,10 @@ def test_words_with_digits_are_not_split(text: str, expected: list[tuple[str, st
 
 
 def test_numbers_inside_urls_and_emails_are_not_separate_spans() -> None:
-    assert spans("https://x.com/2024/03 and bob2@x.org") == [("url", "https://x.com/2024/03"), ("email", "bob2@x.org")]
+    assert spans("https://x.com/2024/03 and bob2@x.org") == [
+        ("url", "https://x.com/2024/03"),
+        ("email", "bob2@x.org"),
+    ]
 
 
 @pytest.mark.parametrize(

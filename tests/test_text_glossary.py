@@ -42,7 +42,7 @@ def test_invalid_glossaries(raw: object, words: str) -> None:
     with pytest.raises(InvalidInput) as info:
         Glossary.from_json(raw)
     assert words in info.value.message
-    assert info.value.code == "INVALID_INPUT"
+    assert info.value.code == "INVALID_GLOSSARY"
 
 
 def test_too_many_entries() -> None:
@@ -55,7 +55,10 @@ def test_too_many_entries() -> None:
 def test_match_is_case_insensitive_on_word_boundaries() -> None:
     g = Glossary.from_json({"protected": ["Acme"], "forced": {"nube": "cloud"}})
     matches = g.find("ACME usa la NUBE; Acmes y nubes no.")
-    assert [(m.source, m.target, m.forced) for m in matches] == [("ACME", "ACME", False), ("NUBE", "cloud", True)]
+    assert [(m.source, m.target, m.forced) for m in matches] == [
+        ("ACME", "ACME", False),
+        ("NUBE", "cloud", True),
+    ]
 
 
 def test_longest_match_first() -> None:

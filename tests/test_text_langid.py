@@ -55,7 +55,11 @@ def test_flores_accuracy(shared_data: Path, identifier: TextLanguageIdentifier) 
     """FLORES-200 devtest lines 1-200 per language; the measured value is in docs/text-features.md."""
     total = correct = 0
     for code, suffix in FLORES.items():
-        lines = (shared_data / "flores200" / f"devtest-1-506.{suffix}").read_text(encoding="utf-8").splitlines()[:200]
+        lines = (
+            (shared_data / "flores200" / f"devtest-1-506.{suffix}")
+            .read_text(encoding="utf-8")
+            .splitlines()[:200]
+        )
         for line in lines:
             total += 1
             correct += identifier.identify(line)[0] == code

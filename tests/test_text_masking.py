@@ -64,7 +64,10 @@ def test_non_pii_is_kept(text: str) -> None:
 
 def test_find_pii_reports_spans() -> None:
     found = find_pii("a@b.org and 4111111111111111")
-    assert [(s.text, s.replacement) for s in found] == [("a@b.org", "[EMAIL]"), ("4111111111111111", "[CARD]")]
+    assert [(s.text, s.replacement) for s in found] == [
+        ("a@b.org", "[EMAIL]"),
+        ("4111111111111111", "[CARD]"),
+    ]
 
 
 def test_redact_for_logs() -> None:

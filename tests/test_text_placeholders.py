@@ -22,12 +22,18 @@ def _protect(text: str, *terms: tuple[str, str]) -> tuple[str, PlaceholderState]
     spans = []
     for term, replacement in terms:
         start = text.index(term)
-        spans.append(Span(start, start + len(term), "forced" if term != replacement else "protected", term, replacement))
+        spans.append(
+            Span(
+                start, start + len(term), "forced" if term != replacement else "protected", term, replacement
+            )
+        )
     return protect(text, sorted(spans, key=lambda s: s.start))
 
 
 def test_protect_numbers_in_order_and_records_positions() -> None:
-    text, state = _protect("Guten Morgen, AcmeCloud!", ("Guten Morgen", "Good morning"), ("AcmeCloud", "AcmeCloud"))
+    text, state = _protect(
+        "Guten Morgen, AcmeCloud!", ("Guten Morgen", "Good morning"), ("AcmeCloud", "AcmeCloud")
+    )
     assert text == "ZXQ1, ZXQ2!"
     assert [p.token for p in state.placeholders] == ["ZXQ1", "ZXQ2"]
     assert state.placeholders[0].position == 0.0
@@ -44,7 +50,9 @@ def test_prefix_avoids_text_that_already_contains_it() -> None:
     ["ZXQ1, ZXQ2!", "zxq1, Zxq2!", "ZXQ 1, ZX Q2!", "ZXQ_1, ZXQ-2!", "*ZXQ1, `ZXQ2`!"],
 )
 def test_restore_tolerates_case_spaces_and_marks(engine_output: str) -> None:
-    _, state = _protect("Guten Morgen, AcmeCloud!", ("Guten Morgen", "Good morning"), ("AcmeCloud", "AcmeCloud"))
+    _, state = _protect(
+        "Guten Morgen, AcmeCloud!", ("Guten Morgen", "Good morning"), ("AcmeCloud", "AcmeCloud")
+    )
     restored, found = restore(engine_output, state, plain, "en")
     assert restored == "Good morning, AcmeCloud!"
     assert found == {1, 2}
@@ -94,7 +102,10 @@ def test_hide_incomplete_tail() -> None:
 
 def test_hide_incomplete_waits_for_a_longer_number() -> None:
     text = " ".join(f"w{i}" for i in range(12))
-    spans = [Span(text.index(f"w{i}"), text.index(f"w{i}") + len(f"w{i}"), "protected", f"w{i}", f"w{i}") for i in range(12)]
+    spans = [
+        Span(text.index(f"w{i}"), text.index(f"w{i}") + len(f"w{i}"), "protected", f"w{i}", f"w{i}")
+        for i in range(12)
+    ]
     _, state = protect(text, spans)
     assert hide_incomplete("a ZXQ1", state) == "a"  # could still become ZXQ10, ZXQ11
     assert hide_incomplete("a ZXQ1 b", state) == "a ZXQ1 b"
@@ -103,7 +114,9 @@ def test_hide_incomplete_waits_for_a_longer_number() -> None:
 
 
 def test_hints_name_placeholders_and_forced_translations() -> None:
-    _, state = _protect("Guten Morgen, AcmeCloud!", ("Guten Morgen", "Good morning"), ("AcmeCloud", "AcmeCloud"))
+    _, state = _protect(
+        "Guten Morgen, AcmeCloud!", ("Guten Morgen", "Good morning"), ("AcmeCloud", "AcmeCloud")
+    )
     hints = placeholder_hints(state)
     assert hints[0] == "Copy the placeholders ZXQ1, ZXQ2 unchanged into the translation."
     assert 'Translate "Guten Morgen" as "Good morning" (written ZXQ1).' in hints

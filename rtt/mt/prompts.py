@@ -13,6 +13,7 @@ from typing import Protocol
 
 from rtt.languages import get_language
 from rtt.mt.base import MtRequest
+from rtt.text.formality import formality_hint
 
 # A handful of FLORES-independent sentence pairs for few-shot prompting of base models.
 FEWSHOT: dict[str, list[str]] = {
@@ -37,9 +38,12 @@ def _instructions(request: MtRequest) -> str:
     src = get_language(request.source_lang).name
     tgt = get_language(request.target_lang).name
     parts = [f"Translate the {src} text into {tgt}. Output only the translation."]
+    register = formality_hint(request.target_lang, request.formality)
+    if register:
+        parts.append(register)
     if not request.source_complete:
         parts.append("The text may be the beginning of a sentence; translate only what is there.")
-    # Glossary, placeholder and formality instructions come from rtt.text as hints.
+    # Glossary and placeholder instructions come from rtt.text as hints.
     parts.extend(request.hints)
     return " ".join(parts)
 

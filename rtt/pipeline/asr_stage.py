@@ -95,11 +95,17 @@ class AsrStage:
                                         "partial_ms_total": 0.0, "final_ms_total": 0.0}
 
     async def run(self, utterances: asyncio.Queue[Utterance | None]) -> None:
-        engine = await asyncio.to_thread(self.engine_getter)
+        try:
+            engine: AsrEngine | None = await asyncio.to_thread(self.engine_getter)
+        except RttError as exc:  # e.g. the model is not in the store: text input still works
+            self.emit(ErrorEvent(exc.code, exc.message, self.now_ms(), exc.retry_after_ms))
+            engine = None
         while True:
             utt = await utterances.get()
             if utt is None:
                 return
+            if engine is None:
+                continue
             try:
                 await self._utterance(engine, utt, utterances)
             except RttError as exc:

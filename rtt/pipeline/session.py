@@ -25,7 +25,7 @@ from rtt.pipeline.asr_stage import AsrStage, SourceWords
 from rtt.pipeline.audio_stage import AudioChunk, AudioStage, Control
 from rtt.pipeline.channel import EventChannel
 from rtt.pipeline.components import Components
-from rtt.pipeline.events import Event, FinalTranslation
+from rtt.pipeline.events import ErrorEvent, Event, FinalTranslation
 from rtt.pipeline.mt_stage import MtStage
 from rtt.pipeline.options import SessionOptions
 from rtt.pipeline.timeline import CaptureTimeline
@@ -127,7 +127,17 @@ class Session:
         ]
         if self.tts is not None:
             self._tasks.append(asyncio.create_task(self.tts.run(), name=f"{self.id}-tts"))
+        for task in self._tasks:
+            task.add_done_callback(self._stage_ended)
         log.info("%s started %s->%s mode=%s", self.tag, o.source_lang, o.target_lang, o.mode)
+
+    def _stage_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        log.error("%s stage %s died: %r", self.tag, task.get_name(), exc)
+        code = getattr(exc, "code", "STAGE_FAILED")
+        self._emit(ErrorEvent(str(code), f"pipeline stage {task.get_name()} stopped: {exc}", self.now_ms()))
 
     def _check_open(self) -> None:
         if not self._started:

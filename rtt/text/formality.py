@@ -44,30 +44,32 @@ def formality_hint(target_lang: str, formality: Formality) -> str | None:
     return FORMALITY_HINTS.get(target_lang, {}).get(formality)
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Lower-case cue words.  Ambiguous words are left out: Spanish "su" (his/her/your formal), German
 # lower-case "ihr" (her / you-plural), French "vous" stays because it is the usual formal cue
 # even though it is also the informal plural.
 _CUES: dict[str, dict[str, frozenset[str]]] = {
     "es": {
-        "formal": frozenset({"usted", "ustedes", "ud", "uds", "vd", "vds"}),
-        "informal": frozenset({
-            "tú", "te", "ti", "contigo", "tu", "tus", "tuyo", "tuya", "tuyos", "tuyas", "eres", "estás",
-            "tienes", "puedes", "quieres", "necesitas", "sabes", "has", "vas", "vienes", "haces", "dices",
-            "podrías", "deberías", "quieras", "puedas", "tengas", "seas", "estés", "hayas", "vosotros",
-            "vosotras", "os", "vuestro", "vuestra", "vuestros", "vuestras",
-        }),
+        "formal": _words("usted ustedes ud uds vd vds"),
+        "informal": _words(
+            "tú te ti contigo tu tus tuyo tuya tuyos tuyas eres estás tienes puedes quieres necesitas sabes"
+            " has vas vienes haces dices podrías deberías quieras puedas tengas seas estés hayas vosotros"
+            " vosotras os vuestro vuestra vuestros vuestras"
+        ),
     },
     "de": {
-        "formal": frozenset({"Sie", "Ihnen", "Ihr", "Ihre", "Ihren", "Ihrem", "Ihrer", "Ihres"}),
-        "informal": frozenset({
-            "du", "dich", "dir", "dein", "deine", "deinen", "deinem", "deiner", "deines", "euch", "euer",
-            "eure", "euren", "eurem", "eurer", "bist", "hast", "kannst", "willst", "musst", "sollst",
-            "darfst", "wirst", "weißt", "möchtest", "könntest", "würdest", "solltest",
-        }),
+        "formal": _words("Sie Ihnen Ihr Ihre Ihren Ihrem Ihrer Ihres"),
+        "informal": _words(
+            "du dich dir dein deine deinen deinem deiner deines euch euer eure euren eurem eurer bist hast"
+            " kannst willst musst sollst darfst wirst weißt möchtest könntest würdest solltest"
+        ),
     },
     "fr": {
-        "formal": frozenset({"vous", "votre", "vos", "vôtre", "vôtres"}),
-        "informal": frozenset({"tu", "te", "t", "toi", "ton", "ta", "tes", "tien", "tienne", "tiennes"}),
+        "formal": _words("vous votre vos vôtre vôtres"),
+        "informal": _words("tu te t toi ton ta tes tien tienne tiennes"),
     },
 }
 _CASE_SENSITIVE = {"de"}  # German "Sie" (you) vs "sie" (she/they)

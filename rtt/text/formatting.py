@@ -15,25 +15,26 @@ from rtt.text.spans import NUMERIC_KINDS, Span, SpanKind, select_spans
 
 # A number as written in any of the product languages: grouped (1,234 / 1.234 / 1 234 with a
 # no-break or narrow no-break space) or plain, with an optional decimal part.
-_NUM = r"\d{1,3}(?:(?:,\d{3})+|(?:\.\d{3})+|(?:[\u00a0\u202f]\d{3})+)(?:[.,]\d+)?(?![\d])|\d+(?:[.,]\d+)?"
+_NUM = (
+    r"\d{1,3}(?:(?:,\d{3})+|(?:\.\d{3})+|(?:[\u00a0\u202f]\d{3})+)(?:[.,]\d+)?(?![\d])"
+    r"|\d+(?:[.,]\d+)?"
+)
 _NUM_RE = re.compile(_NUM)
 _LEFT = r"(?<![\w.,])(?<![A-Za-z]-)"  # not glued to a word ("COVID-19") or another number
 _RIGHT = r"(?!\w)(?![.,]\d)"
 
 CURRENCY_SYMBOLS: tuple[str, ...] = ("US$", "C$", "A$", "R$", "$", "€", "£", "¥", "₹", "₽")
-CURRENCY_CODES: tuple[str, ...] = (
-    "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "MXN", "INR", "CNY", "BRL", "RUB", "PLN", "SEK", "NOK", "DKK",
-)  # fmt: skip
+CURRENCY_CODES: tuple[str, ...] = tuple(
+    "USD EUR GBP JPY CHF CAD AUD MXN INR CNY BRL RUB PLN SEK NOK DKK".split()
+)
 _SYMBOLS = "(?:" + "|".join(re.escape(s) for s in CURRENCY_SYMBOLS) + ")"
 _CODES = "(?:" + "|".join(CURRENCY_CODES) + ")"
 _MULT = r"(?:[kKM](?!\w))?"
 _UNITS = sorted(
-    [
-        "km/h", "m/s", "km²", "m²", "m³", "cm²", "km", "cm", "mm", "nm", "µm", "m", "kg", "mg", "g",
-        "ml", "cl", "dl", "mL", "l", "L", "°C", "°F", "ºC", "ºF", "mph", "kph", "kWh", "MWh", "kW",
-        "MW", "W", "V", "mAh", "MB", "GB", "TB", "KB", "kB", "Mbps", "Gbps", "GHz", "MHz", "kHz",
-        "Hz", "ft", "lb", "lbs", "oz", "mi", "yd", "px", "dB", "ms",
-    ],
+    (
+        "km/h m/s km² m² m³ cm² km cm mm nm µm m kg mg g ml cl dl mL l L °C °F ºC ºF mph kph kWh MWh kW MW"
+        " W V mAh MB GB TB KB kB Mbps Gbps GHz MHz kHz Hz ft lb lbs oz mi yd px dB ms"
+    ).split(),
     key=len,
     reverse=True,
 )
@@ -44,10 +45,15 @@ _PATTERNS: tuple[tuple[SpanKind, re.Pattern[str]], ...] = (
     (
         "url",
         re.compile(
-            r"(?<![\w@.\-/])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+" + _TLDS + r"(?:/[^\s<>\"']*)?(?![\w@-])"
+            r"(?<![\w@.\-/])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+            + _TLDS
+            + r"(?:/[^\s<>\"']*)?(?![\w@-])"
         ),
     ),
-    ("email", re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")),
+    (
+        "email",
+        re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"),
+    ),
     (
         "currency",
         re.compile(
@@ -57,7 +63,10 @@ _PATTERNS: tuple[tuple[SpanKind, re.Pattern[str]], ...] = (
             rf"|{_LEFT}(?:{_NUM}){_MULT}\s?{_CODES}(?!\w)"
         ),
     ),
-    ("date", re.compile(rf"{_LEFT}(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}([/.\-])\d{{1,2}}\1\d{{2,4}}){_RIGHT}")),
+    (
+        "date",
+        re.compile(rf"{_LEFT}(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}([/.\-])\d{{1,2}}\1\d{{2,4}}){_RIGHT}"),
+    ),
     (
         "time",
         re.compile(
@@ -170,7 +179,7 @@ def localize_span(text: str, kind: str, source_lang: str, target_lang: str) -> s
     m = _NUM_RE.search(text)
     if m is None:
         return text
-    return text[: m.start()] + localize_number(m.group(0), source_lang, target_lang) + text[m.end():]
+    return text[: m.start()] + localize_number(m.group(0), source_lang, target_lang) + text[m.end() :]
 
 
 def _parse(token: str, style: NumberStyle) -> tuple[list[str], str | None] | None:

@@ -20,6 +20,8 @@ from typing import Any
 from rtt.errors import InvalidInput
 
 MAX_ENTRIES = 1000
+# The protocol's error code for a malformed glossary (an ``InvalidInput`` with this code).
+GLOSSARY_ERROR = "INVALID_GLOSSARY"
 MAX_TERM_CHARS = 200
 
 _STRUCTURED_KEYS = frozenset({"protected", "forced"})
@@ -50,20 +52,20 @@ class Glossary:
     # -- parsing ---------------------------------------------------------------------------
     @classmethod
     def from_json(cls, raw: Any) -> Glossary:
-        """Build a glossary from the API's JSON value, raising ``InvalidInput`` when malformed."""
+        """Build a glossary from the API's JSON value.
+
+        Raises ``InvalidInput`` with code ``INVALID_GLOSSARY`` when it is malformed."""
         if isinstance(raw, Glossary):
             return raw
         if not isinstance(raw, dict):
-            raise InvalidInput(
-                "glossary must be a JSON object", code="INVALID_GLOSSARY", field="glossary", got=type(raw).__name__
-            )
+            raise _error("glossary must be a JSON object", field="glossary", got=type(raw).__name__)
         if raw and set(raw) <= _STRUCTURED_KEYS and _looks_structured(raw):
             protected = raw.get("protected", [])
             forced = raw.get("forced", {})
             if not isinstance(protected, list):
-                raise InvalidInput("glossary.protected must be a list of strings", field="glossary.protected")
+                raise _error("glossary.protected must be a list of strings", field="glossary.protected")
             if not isinstance(forced, dict):
-                raise InvalidInput("glossary.forced must be an object", field="glossary.forced")
+                raise _error("glossary.forced must be an object", field="glossary.forced")
             for term in protected:
                 _check_string(term, "glossary.protected")
             for src, tgt in forced.items():
@@ -119,7 +121,9 @@ class Glossary:
             if entry is None:  # a case mapping re.IGNORECASE accepts but lower() does not
                 continue
             target, forced = entry
-            matches.append(TermMatch(m.start(), m.end(), m.group(0), target if forced else m.group(0), forced))
+            matches.append(
+                TermMatch(m.start(), m.end(), m.group(0), target if forced else m.group(0), forced)
+            )
         return matches
 
     def pending_words(self, text: str) -> int:
@@ -159,6 +163,10 @@ def merge_glossaries(session: Glossary | None, request: Glossary | None) -> Glos
     return Glossary(protected, forced_map)
 
 
+def _error(message: str, **details: Any) -> InvalidInput:
+    return InvalidInput(message, code=GLOSSARY_ERROR, **details)
+
+
 def _looks_structured(raw: dict[str, Any]) -> bool:
     """A plain ``{src: tgt}`` dict may contain a term called "forced"; it has a string value."""
     return isinstance(raw.get("protected", []), list) and isinstance(raw.get("forced", {}), dict)
@@ -166,16 +174,16 @@ def _looks_structured(raw: dict[str, Any]) -> bool:
 
 def _check_string(value: Any, where: str) -> None:
     if not isinstance(value, str):
-        raise InvalidInput(f"{where}: glossary entries must be strings, got {type(value).__name__}", field=where)
+        raise _error(f"{where}: glossary entries must be strings, got {type(value).__name__}", field=where)
 
 
 def _check_term(term: str, what: str) -> None:
     if not isinstance(term, str):
-        raise InvalidInput(f"{what} must be a string", field="glossary")
+        raise _error(f"{what} must be a string", field="glossary")
     if not term.strip():
-        raise InvalidInput(f"{what} must not be empty", field="glossary")
+        raise _error(f"{what} must not be empty", field="glossary")
     if len(term) > MAX_TERM_CHARS:
-        raise InvalidInput(
+        raise _error(
             f"{what} is {len(term)} characters long; the limit is {MAX_TERM_CHARS}",
             field="glossary",
             term=term[:40],
@@ -184,7 +192,7 @@ def _check_term(term: str, what: str) -> None:
 
 def _check_size(n: int) -> None:
     if n > MAX_ENTRIES:
-        raise InvalidInput(f"glossary has {n} entries; the limit is {MAX_ENTRIES}", field="glossary", entries=n)
+        raise _error(f"glossary has {n} entries; the limit is {MAX_ENTRIES}", field="glossary", entries=n)
 
 
 def _dedupe(terms: Iterable[str]) -> list[str]:

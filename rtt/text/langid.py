@@ -65,4 +65,6 @@ def _check_text(text: str) -> None:
     if not text.strip():
         raise InvalidInput("cannot identify the language of an empty text", field="text")
     if not any(ch.isalpha() for ch in text):
-        raise InvalidInput("cannot identify the language of a text without letters", field="text", text=text[:40])
+        raise InvalidInput(
+            "cannot identify the language of a text without letters", field="text", text=text[:40]
+        )

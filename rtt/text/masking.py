@@ -22,7 +22,9 @@ NUMBER_MASK = "[NUMBER]"
 MASK_TOKENS: tuple[str, ...] = (EMAIL_MASK, PHONE_MASK, CARD_MASK, IBAN_MASK, NUMBER_MASK)
 MASK_RE = re.compile("|".join(re.escape(m) for m in MASK_TOKENS))
 
-_EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
 # Country code, check digits, then 11-30 alphanumerics, printed compact or in groups of four.
 _IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 _CARD_RE = re.compile(r"(?<![\d.,])\d(?:[ -]?\d){12,18}(?![\d])")
@@ -60,7 +62,7 @@ def find_pii(text: str) -> list[Span]:
     for m in _IBAN_RE.finditer(text):
         end = _longest_valid_iban(text, m.start(), m.end())
         if end is not None:
-            candidates.append(Span(m.start(), end, "mask", text[m.start():end], IBAN_MASK))
+            candidates.append(Span(m.start(), end, "mask", text[m.start() : end], IBAN_MASK))
     for m in _CARD_RE.finditer(text):
         digits = re.sub(r"[ -]", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
@@ -146,4 +148,3 @@ def mask_profanity(text: str, lang: str) -> str:
 
 def _star(m: re.Match[str]) -> str:
     return re.sub(r"\S+", lambda w: w.group(0)[0] + "*" * (len(w.group(0)) - 1), m.group(0))
-

@@ -8,8 +8,10 @@
 
 ``prepare_source``: resolve ``auto`` -> mask PII -> find protected spans (PII masks, glossary
 terms, formatting) -> replace them by placeholders -> build hints (placeholders, forced
-translations, formality).  PII is masked first so that it never reaches an engine and so a
-glossary term inside an e-mail address cannot split the mask.
+translations).  PII is masked first so that it never reaches an engine and so a glossary term
+inside an e-mail address cannot split the mask.  Formality is not a hint: it travels in
+``MtRequest.formality`` and the prompt renders :func:`rtt.text.formality.formality_hint`, so the
+instruction is written once.
 
 ``finish_target``: strip punctuation (``punctuation=off``) -> mask profanity -> restore
 placeholders (localising numbers) -> re-insert placeholders the engine lost -> tidy spaces.
@@ -30,7 +32,6 @@ from typing import get_args
 from rtt.errors import InvalidInput
 from rtt.languages import AUTO, get_language
 from rtt.mt.base import Formality
-from rtt.text.formality import formality_hint
 from rtt.text.formatting import CURRENCY_CODES, CURRENCY_SYMBOLS, find_formatting, localize_span
 from rtt.text.glossary import Glossary
 from rtt.text.langid import TextLanguageIdentifier, default_identifier
@@ -65,7 +66,9 @@ class TextOptions:
     def __post_init__(self) -> None:
         if self.formality not in get_args(Formality):
             raise InvalidInput(
-                f"formality must be one of {', '.join(get_args(Formality))}", field="formality", got=self.formality
+                f"formality must be one of {', '.join(get_args(Formality))}",
+                field="formality",
+                got=self.formality,
             )
         get_language(self.target_lang)
         if self.source_lang != AUTO:
@@ -126,14 +129,10 @@ def prepare_source(
         masked = [s for s in masked if s.end <= cut]
     engine_text, placeholders = protect(text, spans)
 
-    hints = list(placeholder_hints(placeholders))
-    hint = formality_hint(options.target_lang, options.formality)
-    if hint:
-        hints.append(hint)
     return PreparedText(
         text_for_engine=engine_text,
         state=TextState(placeholders, source_lang),
-        hints=tuple(hints),
+        hints=placeholder_hints(placeholders),
         source_lang=source_lang,
         language_confidence=confidence,
         masked=tuple(masked),
@@ -177,7 +176,9 @@ def _settled_end(text: str, spans: list[Span], glossary: Glossary | None) -> int
     return 0
 
 
-def finish_target(engine_output: str, state: TextState, options: TextOptions, *, partial: bool = False) -> str:
+def finish_target(
+    engine_output: str, state: TextState, options: TextOptions, *, partial: bool = False
+) -> str:
     """The final target text for a complete engine output (``partial=True``: see
     :func:`finish_target_prefix`)."""
     if partial:

@@ -72,7 +72,7 @@ def protect(text: str, spans: Sequence[Span]) -> tuple[str, PlaceholderState]:
     pos = 0
     pending: list[tuple[int, Span, int]] = []  # (number, span, offset in engine text)
     for number, span in enumerate(spans, start=1):
-        pieces.append(text[pos:span.start])
+        pieces.append(text[pos : span.start])
         offset = sum(len(p) for p in pieces)
         pieces.append(f"{prefix}{number}")
         pending.append((number, span, offset))
@@ -91,7 +91,8 @@ def protect(text: str, spans: Sequence[Span]) -> tuple[str, PlaceholderState]:
                 source=span.text,
                 replacement=span.replacement,
                 position=offset / length,
-                lower_next=_at_sentence_start(engine_text[:offset]) and _next_word_lower(engine_text, offset + len(token)),
+                lower_next=_at_sentence_start(engine_text[:offset])
+                and _next_word_lower(engine_text, offset + len(token)),
             )
         )
     return engine_text, PlaceholderState(prefix, tuple(placeholders))
@@ -122,7 +123,7 @@ def restore(text: str, state: PlaceholderState, render: Render, target_lang: str
     decap_after: list[int] = []  # output offsets right after a restored placeholder
     pos = 0
     for m in pattern.finditer(text):
-        out.append(text[pos:m.start()])
+        out.append(text[pos : m.start()])
         placeholder = by_number[int(m.group("n"))]
         before = "".join(out)
         at_start = _at_sentence_start(before)
@@ -156,7 +157,7 @@ def hide_incomplete(text: str, state: PlaceholderState) -> str:
             if prefix.startswith(compact):
                 return text[:k].rstrip()
             continue
-        digits = compact[len(prefix):]
+        digits = compact[len(prefix) :]
         if compact.startswith(prefix) and digits.isdigit():
             if any(n.startswith(digits) and n != digits for n in numbers):
                 return text[:k].rstrip()
@@ -206,5 +207,5 @@ def _lower_next_word(text: str, offset: int) -> str:
     word = w.group(0)
     # Only a capitalised ordinary word ("Is", "Es"); not "I", acronyms or mixed case ("iPhone").
     if len(word) > 1 and word[0].isupper() and word[1:] == word[1:].lower():
-        return text[:start] + word[0].lower() + word[1:] + text[w.end():]
+        return text[:start] + word[0].lower() + word[1:] + text[w.end() :]
     return text

@@ -52,7 +52,7 @@ def strip_punctuation(text: str, keep: Sequence[Span] | None = None) -> str:
         keep += [Span(m.start(), m.end(), "mask", m.group(0), m.group(0)) for m in MASK_RE.finditer(text)]
     protected = bytearray(len(text))
     for span in keep:
-        protected[span.start:span.end] = b"\x01" * (span.end - span.start)
+        protected[span.start : span.end] = b"\x01" * (span.end - span.start)
     words = []
     for m in re.finditer(r"\S+", text):
         start, end = m.start(), m.end()

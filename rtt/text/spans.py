@@ -57,7 +57,7 @@ def apply_spans(text: str, spans: Iterable[Span]) -> str:
     """Replace non-overlapping spans (in text order) by their ``replacement``."""
     out, pos = [], 0
     for span in spans:
-        out.append(text[pos:span.start])
+        out.append(text[pos : span.start])
         out.append(span.replacement)
         pos = span.end
     out.append(text[pos:])
