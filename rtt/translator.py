@@ -149,15 +149,24 @@ class Translator:
         glossary: Glossary | None = None,
         formality: str | None = None,
         punctuation: bool | None = None,
+        final_tier: str | None = None,
     ) -> SimultaneousTranslator:
+        """``final_tier`` (default: the config's ``mt.final_tier``) re-translates each finished
+        sentence with another tier: live partials stay fast, the final gets the better model."""
         check_pair(source_lang, target_lang, allow_auto=False)
+        tier = tier or self.config.mt.default_tier
         engine = self.engine_for(source_lang, target_lang, tier)
+        final_tier = final_tier or self.config.mt.final_tier
+        final_engine = None
+        if final_tier and final_tier != tier:
+            final_engine = self.engine_for(source_lang, target_lang, final_tier)
         opts = self.options(source_lang, target_lang, glossary, formality, punctuation)
         return SimultaneousTranslator(
             engine,
             opts,
             policy or self.config.policy.name,
             stabilization or self.config.policy.stabilization,
+            final_engine=final_engine,
         )
 
     def close(self) -> None:
@@ -173,13 +182,23 @@ class StreamUpdate:
     tentative: str
     finished: bool
     cost: MtCost
+    # True when a final-tier re-translation replaced the committed partial words.
+    revised: bool = False
 
 
 class SimultaneousTranslator:
     """Feeds source words of one sentence to a policy; ``reset()`` starts the next sentence."""
 
-    def __init__(self, engine: MtEngine, options: TextOptions, policy: str, stabilization: str) -> None:
+    def __init__(
+        self,
+        engine: MtEngine,
+        options: TextOptions,
+        policy: str,
+        stabilization: str,
+        final_engine: MtEngine | None = None,
+    ) -> None:
         self.engine = engine
+        self.final_engine = final_engine
         self.options = options
         self.policy_name = policy
         self.stabilization = stabilization
@@ -204,6 +223,8 @@ class SimultaneousTranslator:
         engine_words = self._prepared.text_for_engine.split()
         self.policy.ctx.hints = self._prepared.hints
         new_words = engine_words[len(self.policy.source):]
+        if source_finished and self.final_engine is not None:
+            return self._final_retranslation(new_words)
         step: PolicyStep = self.policy.push(new_words, source_finished)
         if source_finished:
             committed_text = finish_target(self.policy.committed_text, self._prepared.state, self.options)
@@ -216,6 +237,23 @@ class SimultaneousTranslator:
             )
             tentative = full[len(committed_text):].strip() if full.startswith(committed_text) else ""
         return StreamUpdate(step.committed, committed_text, tentative, step.finished, step.cost)
+
+    def _final_retranslation(self, new_words: list[str]) -> StreamUpdate:
+        # The policy sees the last words (so its partial state is complete), then the final
+        # engine translates the whole sentence; the result replaces the committed partials.
+        assert self.final_engine is not None
+        self.policy.push(new_words, source_finished=False)
+        request = MtRequest(
+            self._prepared.text_for_engine,
+            self.options.source_lang,
+            self.options.target_lang,
+            formality=self.options.formality,
+            hints=self._prepared.hints,
+        )
+        result = self.final_engine.translate_batch([request])[0]
+        text = finish_target(result.text, self._prepared.state, self.options)
+        self.policy.finished = True
+        return StreamUpdate([], text, "", True, result.cost, revised=text != self.policy.committed_text)
 
     @property
     def source_words_read(self) -> int:

@@ -93,3 +93,16 @@ def test_simultaneous_translation_commits_words_with_lag() -> None:
     assert [w.source_read for w in sim.policy.emitted] == [2, 3, 3]
     sim.reset()
     assert sim.policy.committed_text == ""
+
+
+def test_final_tier_retranslates_the_finished_sentence() -> None:
+    t, fast = make_translator()
+    accurate = DictionaryEngine({**TABLE, "todos": "all"})
+    sim = t.simultaneous("es", "en", policy="wait-1", stabilization="aggressive")
+    sim.final_engine = accurate
+    first = sim.push("hola a")
+    assert first.committed_text == "hello to"
+    last = sim.push("todos", source_finished=True)
+    assert last.finished and last.revised
+    assert last.committed_text == "hello to all"
+    assert sim.policy.finished and not fast.calls[-1][0].source_complete
