@@ -19,9 +19,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) -e ".[serve,dev]"
 	touch $@
 
-$(VENV)/.installed-research: pyproject.toml $(VENV)/.installed
+# One resolve for everything (the research extra pins numpy<2 and protobuf<5 for COMET).
+$(VENV)/.installed-research: pyproject.toml | $(BIN)/python
 	$(PIP) -e ".[serve,dev,research]"
-	touch $@
+	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 install-research: $(VENV)/.installed-research

@@ -161,6 +161,9 @@ class PlumbingSession:
         await self._events.put(ev.FinalTranslation(
             utt, target, source, self.spec.source_lang, self.target, now,
             latency_ms={"mt": now - t0, "endpoint_to_final": now - (asr_done_ms or t0)}))
+        if self.spec.tts:  # plumbing "speech": two chunks of a quiet tone
+            for i in range(2):
+                await self._events.put(ev.TtsAudio(utt, i, pcm_tone(0.1, 22050, 0.05), 22050, i == 1, self._now()))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -54,26 +54,59 @@ def test_drop_repetition_keeps_the_first_copy() -> None:
 
 
 def test_utterance_decoder_forces_committed_prefix_and_reuses_the_last_partial() -> None:
-    asr = ScriptedAsr("uno dos tres cuatro cinco seis")
+    asr = ScriptedAsr("uno dos tres cuatro cinco seis siete ocho nueve diez")
     dec = UtteranceDecoder(asr, StreamingAsrConfig(), language="es")
-    audio = np.zeros(16000 * 2, dtype=np.float32)  # 2 s -> all 6 words (0.25 s each, capped)
-    dec.partial(audio[:8000])  # 2 words
-    p = dec.partial(audio[:12000])  # 3 words: "uno dos" agreed
-    assert p.new_committed == ["uno", "dos"] and p.tentative == "tres"
-    p = dec.partial(audio[:16000])
-    assert asr.calls[-1][1].prefix == "uno dos"
-    assert p.new_committed == ["tres"]
-    assert dec.can_reuse(16000)
-    final = dec.final(audio[:16000])
-    assert final.reused_partial and final.text == "uno dos tres cuatro"
-    assert final.new_words == ["cuatro"]  # only what partials had not committed yet
+    audio = np.zeros(16000 * 3, dtype=np.float32)  # 0.25 s per word
+    p = dec.partial(audio[:12000])  # 0.75 s: shown, but too early to vote
+    assert p.new_committed == [] and p.tentative == "uno dos tres"
+    p = dec.partial(audio[:16000])  # 4 words, first vote
+    assert p.new_committed == []
+    p = dec.partial(audio[:20000])  # 5 words: the 4 agreed ones are committed
+    assert p.new_committed == ["uno", "dos", "tres", "cuatro"] and p.tentative == "cinco"
+    p = dec.partial(audio[:24000])
+    assert asr.calls[-1][1].prefix == "uno dos tres cuatro"
+    assert p.new_committed == ["cinco"]
+    assert dec.can_reuse(24000)
+    final = dec.final(audio[:24000])
+    assert final.reused_partial and final.text == "uno dos tres cuatro cinco seis"
+    assert final.new_words == ["seis"]  # only what partials had not committed yet
     calls = len(asr.calls)
     # audio beyond what the last partial saw needs a new decode
     dec2 = UtteranceDecoder(asr, StreamingAsrConfig(), language="es")
-    dec2.partial(audio[:8000])
-    f2 = dec2.final(audio)
+    dec2.partial(audio[:16000])
+    f2 = dec2.final(audio[:40000])
     assert not f2.reused_partial and len(asr.calls) == calls + 2
-    assert f2.text == "uno dos tres cuatro cinco seis"
+    assert f2.text == "uno dos tres cuatro cinco seis siete ocho nueve diez"
+
+
+class DerailingAsr(ScriptedAsr):
+    """Forced to continue a prefix that is not in the script, it stops (as Whisper does)."""
+
+    def decode(self, audio, options):  # type: ignore[no-untyped-def]
+        result = super().decode(audio, options)
+        prefix = options.prefix.split()
+        if prefix and prefix != self.words[: len(prefix)]:
+            result.text = " ".join(prefix)
+        return result
+
+
+def test_a_wrong_committed_word_does_not_stop_recognition() -> None:
+    from rtt.asr.streaming import words_after
+
+    assert words_after(["the"], "styles in the west".split()) == ["west"]
+    assert words_after(["uh"], ["styles", "in"]) == ["styles", "in"]
+    asr = DerailingAsr("styles in west could lag behind by years")
+    dec = UtteranceDecoder(asr, StreamingAsrConfig(), language="en")
+    dec.agreement.committed = ["the"]  # two early partials agreed on a mis-heard word
+    audio = np.zeros(16000 * 3, dtype=np.float32)
+    p = dec.partial(audio[:16000])
+    assert p.committed == "the"
+    dec.partial(audio[:28000])  # no growth over 0.75 s: still trusting the prefix
+    assert dec.derailments == 0
+    final = dec.final(audio)
+    assert dec.derailments == 1  # 2 s without growth
+    assert final.text == "the styles in west could lag behind by years"
+    assert final.new_words == "styles in west could lag behind by years".split()
 
 
 def test_language_detected_then_locked() -> None:

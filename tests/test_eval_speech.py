@@ -79,3 +79,25 @@ def test_real_fleurs_clip_through_whisper_and_fast_tier(translator, shared_data:
     assert trace.error is None and len(trace.hypothesis.split()) >= 5
     assert m["wer"] is not None and m["wer"] < 0.6  # Whisper base on clean read Spanish
     assert 0 < m["al"] <= trace.source_length
+
+
+def test_session_runner_drives_the_live_pipeline() -> None:
+    """The same clip through rtt.pipeline.Session (energy VAD on a tone, scripted ASR, dictionary MT)."""
+    import asyncio
+
+    from rtt.eval.session_runner import run_session_segment
+    from tests.speech_fixtures import ScriptedAsr as SessionAsr
+    from tests.speech_fixtures import plumbing_components, silence, tone
+
+    components = plumbing_components(asr=SessionAsr(TRANSCRIPT), translator=FakeTranslator(), min_silence_ms=300)
+    audio = np.concatenate([silence(0.3), tone(2.0), silence(0.8)])
+    trace = asyncio.run(run_session_segment(components, SEG, audio, policy="wait-1", stabilization="aggressive",
+                                            realtime=False))
+    assert trace.error is None
+    assert trace.transcript_hyp and trace.transcript_hyp.split() == TRANSCRIPT.split()[: len(trace.transcript_hyp.split())]
+    assert trace.hypothesis.startswith("hello")
+    assert trace.delays and trace.delays == sorted(trace.delays) and trace.delays[-1] <= trace.source_length
+    assert trace.final_latency_ms is not None and trace.final_latency_ms >= 0
+    assert trace.outputs[-1] == trace.hypothesis
+    m = summarize([trace], "en", speech=True)
+    assert m["wer"] is not None and m["al"] is not None

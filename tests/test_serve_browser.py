@@ -82,7 +82,9 @@ def test_streams_an_audio_file(browser, server):
     page.set_input_files("#file", str(CLIP))
     page.click("#stream")
     page.wait_for_function("window.rtt.streamed === true", timeout=60_000)
-    page.wait_for_selector("#captions p.final", timeout=30_000)
+    page.wait_for_selector("#captions p.final", timeout=60_000)
+    page.click("#disconnect")  # `end`: every frame sent is processed before session.ended
+    page.wait_for_function("window.rtt.messages.some(m => m.type === 'session.ended')", timeout=60_000)
     types = page.evaluate("window.rtt.messages.map(m => m.type)")
     assert "partial_asr" in types and "final_asr" in types and "final_translation" in types
     assert "error" not in types, page.evaluate("window.rtt.messages.filter(m => m.type === 'error')")

@@ -117,6 +117,16 @@ async def test_errors_keep_the_stream_usable(server):
     assert finals == ["[en] hello thanks"]
 
 
+async def test_tts_chunks(server):
+    replies = await run_stream(server, [
+        pb.ClientMessage(hello=pb.Hello(source_lang="es", target_lang="en", features_set=True, tts=True,
+                                        partial_results=True, vad=True)),
+        pb.ClientMessage(text=pb.Text(text="gracias", final=True)),
+    ])
+    tts = [r.tts for r in replies if r.WhichOneof("kind") == "tts"]
+    assert [t.chunk_index for t in tts] == [0, 1] and tts[-1].is_last and len(tts[0].pcm16) == 2 * 2205
+
+
 async def test_bad_hello(server):
     replies = await run_stream(server, [
         pb.ClientMessage(hello=pb.Hello(source_lang="es", target_lang="xx")),

@@ -102,12 +102,18 @@ async def test_text_input_gives_wait_k_partials(server):
     words = source.split()
     async with RttClient(server.base_url, timeout_s=120) as client, \
             client.realtime(source_lang="es", target_lang="en", policy="wait-3") as rt:
-        for w in words[:-1]:  # typed word by word; words that pile up during an MT step are merged
+        seen_partial = False
+        for i, w in enumerate(words[:-1]):  # typed word by word
             await rt.send_text(w)
             await asyncio.sleep(0.5)
+            if i >= 3 and not seen_partial:
+                # Words that arrive during a slow MT step are merged into the next one; on a busy
+                # machine, wait for the first partial instead of typing the whole sentence into it.
+                await rt.wait_for("partial_translation", timeout_s=300)
+                seen_partial = True
         await rt.send_text(words[-1], final=True)
-        final = await rt.wait_for("final_translation", timeout_s=120)
-        await rt.end(timeout_s=60)
+        final = await rt.wait_for("final_translation", timeout_s=300)
+        await rt.end(timeout_s=120)
     partials = [m for m in rt.received if m.type == "partial_translation"]
     assert partials, "wait-k emitted no partial before the final"
     committed = [p.committed for p in partials if p.committed]

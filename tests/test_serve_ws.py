@@ -363,3 +363,14 @@ async def test_real_opus_packets_pass_validation_and_are_counted(server):
     assert any(m.type == "final_translation" for m in tail + rt.received)
     counted = server.state.metrics.audio_seconds._value.get() - before
     assert abs(counted - duration) < 0.1, (counted, duration)  # durations read from the Opus TOC bytes
+
+
+async def test_tts_audio_is_delivered(client):
+    async with client.realtime(source_lang="es", target_lang="en", features={"tts": True}) as rt:
+        await rt.send_text("gracias", final=True)
+        await rt.wait_for("final_translation")
+        chunks = [await rt.wait_for("tts_audio") for _ in range(2)]
+        await rt.end()
+    assert [c.chunk_index for c in chunks] == [0, 1] and [c.is_last for c in chunks] == [False, True]
+    pcm = base64.b64decode(chunks[0].audio)
+    assert chunks[0].sample_rate == 22050 and chunks[0].encoding == "pcm16le" and len(pcm) == 2 * 2205

@@ -89,3 +89,27 @@ def test_text_agent_with_the_real_fast_tier_on_flores(tmp_path: Path, shared_dat
         # wait-3: the first word needs three source words, and delays never decrease
         assert inst["delays"][0] >= 3 and inst["delays"] == sorted(inst["delays"])
     assert "AL" in (out / "scores.tsv").read_text()
+
+
+def test_speech_agent_plumbing_through_simuleval_cli(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, (0.1 * np.sin(np.arange(16000 * 4) / 10)).astype(np.float32), 16000)
+    (tmp_path / "wavs.txt").write_text(f"{wav}\n", encoding="utf-8")
+    (tmp_path / "ref.en").write_text("hello everyone and good afternoon\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = _simuleval([
+        "--agent-class", "tests.simuleval_fixtures.FixtureSpeechAgent",
+        "--source", "wavs.txt", "--target", "ref.en", "--source-lang", "es", "--target-lang", "en",
+        "--policy", "wait-1", "--stabilization", "aggressive", "--source-segment-size", "250",
+        "--output", str(out), "--quality-metrics", "BLEU", "--latency-metrics", "AL", "StartOffset",
+        "--computation-aware", "--no-progress-bar",
+    ], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    inst = _instances(out)[0]
+    assert inst["prediction"] == "hello to everyone and good afternoon"
+    # delays are ms of audio read: non-decreasing, the first word before the clip ends
+    assert inst["delays"] == sorted(inst["delays"]) and inst["delays"][0] < 4000 <= inst["source_length"] + 1
+    assert "AL_CA" in (out / "scores.tsv").read_text()

@@ -22,10 +22,14 @@ class LocalAgreement:
         self.n = n
         self.committed: list[str] = []
         self._tails: deque[list[str]] = deque(maxlen=n)
+        self._voting = True
 
     def update(self, hypothesis: Sequence[str]) -> list[str]:
         """Feed one full hypothesis (committed words first); return the words committed now."""
         tail = list(hypothesis[len(self.committed):])
+        if not self._voting:  # the tail on show came from tentative_only(): it has no vote
+            self._tails.clear()
+            self._voting = True
         self._tails.append(tail)
         if len(self._tails) < self.n:
             return []
@@ -39,6 +43,12 @@ class LocalAgreement:
             self._tails = deque((t[common:] for t in self._tails), maxlen=self.n)
         return new
 
+    def tentative_only(self, hypothesis: Sequence[str]) -> None:
+        """Show a hypothesis without letting it vote (too little audio to trust it)."""
+        self._tails.clear()
+        self._tails.append(list(hypothesis[len(self.committed):]))
+        self._voting = False
+
     def tentative(self) -> list[str]:
         """The newest hypothesis beyond the committed words."""
         return list(self._tails[-1]) if self._tails else []
@@ -46,3 +56,4 @@ class LocalAgreement:
     def reset(self) -> None:
         self.committed = []
         self._tails.clear()
+        self._voting = True

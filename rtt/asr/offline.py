@@ -64,5 +64,8 @@ def transcribe_audio(
         t0 = a / SAMPLE_RATE
         words = [AsrWord(w.text, t0 + w.start_s, t0 + w.end_s, w.probability) for w in r.words]
         out.append(Segment(t0, b / SAMPLE_RATE, r.text.strip(), r.language, words))
-        context = " ".join(f"{context} {r.text}".split()[-40:])
+        # Whisper "continues" a prompt that stops mid-sentence instead of transcribing: only
+        # whole sentences are context.
+        ended = r.text.rstrip().endswith((".", "!", "?", "…"))
+        context = " ".join(f"{context} {r.text}".split()[-40:]) if ended else ""
     return out

@@ -6,16 +6,33 @@ stream (never two calls at once for the same utterance), with snapshots of the a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from rtt.asr.agreement import LocalAgreement
 from rtt.asr.base import AsrEngine, AsrResult, AsrWord, DecodeOptions, Task, Window
+from rtt.asr.normalize import normalize_word
 
+SAMPLE_RATE = 16000
 # Below this much audio a language guess is unreliable; decoding still runs on the best guess.
 LANGUAGE_LOCK_S = 2.0
 LANGUAGE_LOCK_PROB = 0.8
+MIN_COMMIT_AUDIO_S = 1.0
+DERAIL_S = 1.5
+SECONDS_PER_WORD_MAX = 1.5  # after the first second, speech has at least one word per 1.5 s
+
+
+def words_after(committed: list[str], hypothesis: list[str]) -> list[str]:
+    """Words of ``hypothesis`` after the last committed word it contains (all of it if none)."""
+    ck = [normalize_word(w) for w in committed]
+    hk = [normalize_word(w) for w in hypothesis]
+    blocks = [b for b in difflib.SequenceMatcher(a=ck, b=hk, autojunk=False).get_matching_blocks() if b.size]
+    if not blocks:
+        return list(hypothesis)
+    last = blocks[-1]
+    return list(hypothesis[last.b + last.size :])
 
 
 @dataclass
@@ -37,6 +54,7 @@ class PartialHypothesis:
     language: str
     audio_samples: int  # how much audio this hypothesis saw
     result: AsrResult
+    words: list[str] = field(default_factory=list)  # the full hypothesis (committed words first)
 
 
 @dataclass
@@ -67,6 +85,9 @@ class UtteranceDecoder:
         self.agreement = LocalAgreement(config.agreement_n)
         self.last: PartialHypothesis | None = None
         self.decodes = 0
+        self.derailments = 0
+        self._longest = 0  # words in the longest hypothesis so far
+        self._grew_at = 0  # audio samples when it last grew
 
     @property
     def committed_text(self) -> str:
@@ -94,11 +115,47 @@ class UtteranceDecoder:
         if audio_s >= LANGUAGE_LOCK_S or result.language_probability >= LANGUAGE_LOCK_PROB:
             self._language_locked = True
 
-    def partial(self, audio: np.ndarray) -> PartialHypothesis:
-        result = self.engine.decode(audio, self._options(self.config.beam_size_partial, False))
+    def _decode(self, audio: np.ndarray, beam: int) -> tuple[AsrResult, list[str]]:
+        """Decode continuing the committed words; recover when the conditioning derails Whisper.
+
+        Two things can make Whisper stop early: a forced prefix that does not match the audio
+        (an early mis-hearing that two partials happened to agree on), and a prompt that ends
+        mid-sentence (it then "continues" the prompt with a word or two).  When the hypothesis
+        has not grown although ``DERAIL_S`` more audio came in, or is far too short for the
+        audio, the audio is decoded again without prefix and prompt, and whatever follows the
+        last committed word found in that hypothesis is appended (committed words still never
+        change).  The longer result wins.
+        """
+        result = self.engine.decode(audio, self._options(beam, False))
         self.decodes += 1
-        self._note_language(result, len(audio) / 16000)
-        new = self.agreement.update(result.text.split())
+        self._note_language(result, len(audio) / SAMPLE_RATE)
+        words = result.text.split()
+        audio_s = len(audio) / SAMPLE_RATE
+        stalled = bool(self.agreement.committed) and len(words) <= self._longest and (
+            len(audio) - self._grew_at >= DERAIL_S * SAMPLE_RATE)
+        too_short = len(words) < (audio_s - 1.0) / SECONDS_PER_WORD_MAX
+        if stalled or too_short:
+            free = self.engine.decode(audio, replace(self._options(beam, False), prefix="", prompt=""))
+            self.decodes += 1
+            committed = self.agreement.committed
+            candidate = committed + words_after(committed, free.text.split()) if committed else free.text.split()
+            if len(candidate) > len(words):
+                self.derailments += 1
+                result, words = free, candidate
+        if len(words) > self._longest:
+            self._longest = len(words)
+            self._grew_at = len(audio)
+        return result, words
+
+    def partial(self, audio: np.ndarray) -> PartialHypothesis:
+        result, words = self._decode(audio, self.config.beam_size_partial)
+        # The first second of an utterance is where Whisper guesses most: nothing is committed
+        # from it (a wrong committed word is forced on every later decode).
+        new: list[str] = []
+        if len(audio) >= MIN_COMMIT_AUDIO_S * SAMPLE_RATE:
+            new = self.agreement.update(words)
+        else:
+            self.agreement.tentative_only(words)
         hyp = PartialHypothesis(
             new_committed=new,
             committed=self.committed_text,
@@ -106,6 +163,7 @@ class UtteranceDecoder:
             language=self.language or result.language,
             audio_samples=len(audio),
             result=result,
+            words=words,
         )
         self.last = hyp
         return hyp
@@ -122,14 +180,10 @@ class UtteranceDecoder:
         end = len(audio) if speech_end_samples is None else speech_end_samples
         before = len(self.agreement.committed)
         if self.can_reuse(end) and self.last is not None:
-            result = self.last.result
-            words = result.text.split()
+            result, words = self.last.result, self.last.words
             reused = True
         else:
-            result = self.engine.decode(audio, self._options(self.config.beam_size_final, False))
-            self.decodes += 1
-            self._note_language(result, len(audio) / 16000)
-            words = result.text.split()
+            result, words = self._decode(audio, self.config.beam_size_final)
             reused = False
         # The final keeps every committed word: decoding was forced to continue them.
         committed = self.agreement.committed

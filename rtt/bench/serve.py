@@ -75,7 +75,7 @@ def rss_mb(pid: int) -> dict[str, float]:
 class ServerProcess:
     """``rtt serve`` in a subprocess with limits opened up for the load test."""
 
-    def __init__(self, config_path: Path | None, log_path: Path) -> None:
+    def __init__(self, config_path: Path | None) -> None:
         raw = yaml.safe_load((config_path or DEFAULT_CONFIG_PATH).read_text())
         serve = dict(raw.get("serve") or {})
         serve.update({
@@ -90,7 +90,7 @@ class ServerProcess:
         self.config = Path(self._tmp.name) / "bench.yaml"
         self.config.write_text(yaml.safe_dump(raw))
         self.port = _free_port()
-        self.log_path = log_path
+        self.log_path = Path(self._tmp.name) / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -100,7 +100,6 @@ class ServerProcess:
     def start(self, timeout_s: float = 900) -> None:
         import httpx
 
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         env = {k: v for k, v in os.environ.items() if k != "RTT_API_KEYS"}
         self.proc = subprocess.Popen(
@@ -111,7 +110,8 @@ class ServerProcess:
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"rtt serve exited early; see {self.log_path}")
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"rtt serve exited early:\n{tail}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -253,8 +253,7 @@ def run_serve_bench(
     url: str | None = None,
 ) -> dict[str, Any]:
     out_path = Path(out_path)
-    server = None if url else ServerProcess(Path(config_path) if config_path else None,
-                                            out_path.with_suffix(".server.log"))
+    server = None if url else ServerProcess(Path(config_path) if config_path else None)
     report: dict[str, Any] = {
         "benchmark": "serve-load",
         "machine": machine(),

@@ -404,6 +404,24 @@ def _aggregate(rows: list[dict[str, Any]], clips: list[Clip]) -> dict[str, Any]:
     }
 
 
+def _calibrate(components: Any, audio: np.ndarray, repeats: int = 3) -> dict[str, Any]:
+    """Fixed work timed before the run: how loaded the machine was (compare with an idle run)."""
+    from rtt.asr.base import DecodeOptions
+
+    asr_ms, mt_ms = [], []
+    five = audio[: 5 * 16000]
+    sentence = "Fue tanta la cantidad de gente que se concentró que no todos pudieron acceder al funeral."
+    for _ in range(repeats):
+        t = time.perf_counter()
+        components.asr.decode(five, DecodeOptions(language=None, window="fit"))
+        asr_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        components.translator.translate([sentence], "es", "en")
+        mt_ms.append((time.perf_counter() - t) * 1000)
+    return {"whisper_decode_5s_ms": _median(asr_ms), "mt_sentence_es_en_ms": _median(mt_ms),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
 def run_speech_bench(
     out_path: Path = REPO / "reports" / "speech" / "bench.json",
     realtime: bool = True,
@@ -432,6 +450,8 @@ def run_speech_bench(
     clips = clips or fleurs_clips()
     audio = {c.name: load_audio_file(c.audio_path) for c in clips}
     load_avg_start = os.getloadavg()
+    calibration = _calibrate(components, audio[clips[0].name])
+    log(f"calibration: {calibration}")
 
     def run_all(sel: list[Clip], stabilization: str) -> list[dict[str, Any]]:
         rows = []
@@ -450,6 +470,7 @@ def run_speech_bench(
         "config": {"asr": config.asr.model_dump(), "vad": config.vad.model_dump(), "policy": config.policy.model_dump(),
                    "mt_tier": config.mt.default_tier},
         "models_load_s": round(load_s, 2),
+        "calibration": calibration,
         "clips": len(clips),
         "main": _aggregate(main_rows, clips),
         "per_clip": [{k: v for k, v in r.items() if k not in ("asr_erasure", "mt_erasure", "stats")} for r in main_rows],

@@ -59,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--suite", action="append", help="run these suites instead of the experiment's")
     r.add_argument("--pairs", nargs="+", help="only these directions")
     r.add_argument("--out", help="report folder (default reports/<name>)")
+    r.add_argument("--threads", type=int, help="CPU threads for every engine (outputs unchanged, timings not)")
     r.set_defaults(func=_experiment_run)
     lb = exsub.add_parser("leaderboard", help="rank reports/*/results.json into a markdown table")
     lb.add_argument("results", nargs="+")
@@ -261,8 +262,15 @@ def _experiment_run(args: argparse.Namespace) -> int:
     from rtt.eval.report import text_table, write_report
 
     spec = load_experiment(args.experiment)
-    doc = run_experiment(spec, limit=args.limit, suites=args.suite, pairs=args.pairs)
-    out = write_report(doc, args.out or Path("reports") / spec.name)
+    folder = args.out or Path("reports") / spec.name
+
+    def checkpoint(partial: dict[str, Any]) -> None:
+        # Each finished run is on disk at once: a long evaluation that is stopped keeps it.
+        write_report(partial, folder)
+
+    doc = run_experiment(spec, limit=args.limit, suites=args.suite, pairs=args.pairs, threads=args.threads,
+                         on_run=checkpoint)
+    out = write_report(doc, folder)
     print(text_table(doc["runs"]))
     print(f"wrote {out}/results.json, {out}/README.md", file=sys.stderr)
     return 0

@@ -9,6 +9,7 @@ sweep of policies, stabilization).  ``rtt experiment run`` evaluates it and writ
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from rtt.config import DEFAULT_CONFIG_PATH, RttConfig, parse_config
 from rtt.datasets import REPO_ROOT
 from rtt.errors import ConfigError
 from rtt.eval.provenance import environment, model_versions
-from rtt.eval.runs import policy_label, run_text_suite
+from rtt.eval.runs import iter_text_suite, policy_label
 from rtt.eval.suite import SuiteSpec, load_suite
 from rtt.eval.suite import repo_relative as _rel
 from rtt.eval.text_runner import StreamingTranslator, TextRunSettings
@@ -130,9 +131,20 @@ def run_experiment(
     suites: list[str] | None = None,
     pairs: list[str] | None = None,
     quiet: bool = False,
+    threads: int | None = None,
+    on_run: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the experiment and return the results document (``results.json``)."""
+    """Evaluate the experiment and return the results document (``results.json``).
+
+    ``threads`` overrides every engine's CPU threads: a deployment knob (greedy outputs do not
+    depend on it; timings do), useful on a shared machine where oversubscribed threads stall.
+    ``on_run`` receives the document so far (``"partial": true``) after each run, so a long
+    evaluation that is stopped keeps what it measured."""
     config, base_path = experiment_config(spec)
+    if threads is not None:
+        for engine in config.mt.engines.values():
+            engine.threads = threads
+        config.asr.threads = threads
     own = translator is None
     if translator is None:
         from rtt.translator import Translator
@@ -146,6 +158,36 @@ def run_experiment(
     cap = limit if limit is not None else spec.limit
     runs: list[dict[str, Any]] = []
     speech_used = False
+
+    def document(partial: bool) -> dict[str, Any]:
+        tiers = [t for t in (tier, final_tier) if t]
+        doc = {
+            "schema": RESULTS_SCHEMA,
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "experiment": {
+                "name": spec.name,
+                "path": _rel(spec.origin) if spec.origin else None,
+                "description": spec.description,
+                "tier": tier,
+                "final_tier": final_tier,
+                "policies": [policy_label(p, spec.stabilization, config.policy.name, config.policy.stabilization)
+                             for p in spec.policies()],
+                "stabilization": spec.stabilization or config.policy.stabilization,
+                "word_interval_ms": spec.word_interval_ms,
+                "limit": cap,
+                "threads": threads,
+            },
+            "config": {"name": config.name, "version": config.version, "base": _rel(base_path)},
+            "models": model_versions(config, tiers, speech=speech_used),
+            "environment": environment(),
+            "runs": list(runs),
+            "summary": overall(runs),
+        }
+        if partial:
+            doc["partial"] = True
+        return doc
+
     try:
         for suite in suite_specs:
             for policy in spec.policies():
@@ -159,39 +201,21 @@ def run_experiment(
                                          pairs=pairs or spec.pairs, quiet=quiet, realtime=spec.realtime,
                                          engine=spec.speech_engine)
                     )
+                    if on_run:
+                        on_run(document(partial=True))
                     continue
                 settings = TextRunSettings(policy, spec.stabilization, tier, final_tier, spec.word_interval_ms)
-                for rec in run_text_suite(
+                for rec in iter_text_suite(
                     translator, suite, settings, label, limit=cap, pairs=pairs or spec.pairs, quiet=quiet
                 ):
                     rec["suite_path"] = _rel(suite.origin or suite.name)
                     runs.append(rec)
+                    if on_run:
+                        on_run(document(partial=True))
     finally:
         if own:
             translator.close()  # type: ignore[union-attr]
-    tiers = [t for t in (tier, final_tier) if t]
-    return {
-        "schema": RESULTS_SCHEMA,
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "experiment": {
-            "name": spec.name,
-            "path": _rel(spec.origin) if spec.origin else None,
-            "description": spec.description,
-            "tier": tier,
-            "final_tier": final_tier,
-            "policies": [policy_label(p, spec.stabilization, config.policy.name, config.policy.stabilization)
-                         for p in spec.policies()],
-            "stabilization": spec.stabilization or config.policy.stabilization,
-            "word_interval_ms": spec.word_interval_ms,
-            "limit": cap,
-        },
-        "config": {"name": config.name, "version": config.version, "base": _rel(base_path)},
-        "models": model_versions(config, tiers, speech=speech_used),
-        "environment": environment(),
-        "runs": runs,
-        "summary": overall(runs),
-    }
+    return document(partial=False)
 
 
 def overall(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -24,10 +24,12 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def fmt(value: Any) -> str:
+def fmt(value: Any, key: str = "") -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
+        if "_ms" in key:
+            return f"{value:.0f}" if abs(value) >= 10 else f"{value:.1f}"
         return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
     return str(value)
 
@@ -37,7 +39,7 @@ def markdown_table(rows: Sequence[dict[str, Any]], lead: Sequence[tuple[str, str
     cols = list(lead) + [(k, label) for k, label in TABLE_COLUMNS if any(r.get(k) is not None for r in rows)]
     lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        lines.append("| " + " | ".join(fmt(r.get(k)) for k, _ in cols) + " |")
+        lines.append("| " + " | ".join(fmt(r.get(k), k) for k, _ in cols) + " |")
     return "\n".join(lines)
 
 
@@ -45,7 +47,7 @@ def text_table(rows: Sequence[dict[str, Any]]) -> str:
     """A plain-text table for the terminal."""
     cols = [("suite", "suite"), ("pair", "pair"), ("policy", "policy")]
     cols += [(k, label) for k, label in TABLE_COLUMNS if any(r.get(k) is not None for r in rows)]
-    cells = [[label for _, label in cols]] + [[fmt(r.get(k)) for k, _ in cols] for r in rows]
+    cells = [[label for _, label in cols]] + [[fmt(r.get(k), k) for k, _ in cols] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
     out = []
     for n, row in enumerate(cells):
@@ -91,8 +93,11 @@ def _plots(doc: dict[str, Any], out_dir: Path) -> list[str]:
               if s.get("first_latency_ms") is not None]
     if finals:
         fig, ax = plt.subplots(figsize=(6.5, 4.0))
-        ax.hist(firsts, bins=30, alpha=0.6, label="first partial")
-        ax.hist(finals, bins=30, alpha=0.6, label="final")
+        import numpy as np
+
+        bins = [float(b) for b in np.histogram_bin_edges(np.asarray(firsts + finals, dtype=float), bins=30)]
+        ax.hist(firsts, bins=bins, alpha=0.6, label="first partial")
+        ax.hist(finals, bins=bins, alpha=0.6, label="final")
         ax.set_xlabel("latency (ms)")
         ax.set_ylabel("segments")
         ax.set_title(f"{doc['experiment']['name']}: latency per segment")
@@ -109,6 +114,7 @@ def readme(doc: dict[str, Any], plots: Sequence[str]) -> str:
     lines = [
         f"# Experiment `{exp['name']}`",
         "",
+        "**Partial: the run was stopped before every suite direction was measured.**\n" if doc.get("partial") else "",
         exp.get("description") or "",
         "",
         f"- experiment file: `{exp.get('path')}`; config `{doc['config']['name']}` v{doc['config']['version']}"
@@ -116,7 +122,8 @@ def readme(doc: dict[str, Any], plots: Sequence[str]) -> str:
         f"- live tier `{exp['tier']}`, final tier `{exp['final_tier'] or 'same'}`, policies "
         f"{', '.join(f'`{p}`' for p in exp['policies'])}, stabilization `{exp['stabilization']}`",
         f"- segments per suite direction: limit {exp['limit'] if exp['limit'] is not None else 'suite default'};"
-        f" word interval {exp['word_interval_ms']} ms (0 = timings are computation only)",
+        f" word interval {exp['word_interval_ms']} ms (0 = timings are computation only)"
+        + (f"; engines ran with {exp['threads']} CPU thread(s)" if exp.get("threads") else ""),
         f"- created {doc['created']} on {doc['environment'].get('machine')}, rtt {doc['environment'].get('rtt')},"
         f" llama-cpp-python {doc['environment'].get('llama-cpp-python')}",
         "",
@@ -175,6 +182,6 @@ def leaderboard(docs: Sequence[dict[str, Any]], note: str = "") -> str:
             ("n_errors", "err")] + [(f"chrF {p}", f"chrF {p}") for p in pairs]
     lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        lines.append("| " + " | ".join(fmt(r.get(k)) for k, _ in cols) + " |")
+        lines.append("| " + " | ".join(fmt(r.get(k), k) for k, _ in cols) + " |")
     head = ["# Leaderboard", "", note, ""] if note else ["# Leaderboard", ""]
     return "\n".join(head + lines) + "\n"

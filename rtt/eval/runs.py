@@ -4,7 +4,7 @@ into a record with the stable metric keys plus what is needed to reproduce and c
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rtt.eval.segments import EvalSegment, suite_segments
@@ -97,6 +97,32 @@ def stderr_progress(label: str) -> Progress:
     return report
 
 
+def iter_text_suite(
+    translator: StreamingTranslator,
+    suite: SuiteSpec,
+    settings: TextRunSettings,
+    policy: str,
+    *,
+    limit: int | None = None,
+    pairs: Sequence[str] | None = None,
+    quiet: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """One run record per direction, each yielded as soon as it is measured."""
+    for src, tgt in suite.split_pairs():
+        pair = f"{src}-{tgt}"
+        if pairs and pair not in pairs:
+            continue
+        segments: list[EvalSegment] = suite_segments(suite, src, tgt, limit)
+        if not segments:
+            continue
+        progress = None if quiet else stderr_progress(f"{suite.name} {pair} {policy}")
+        traces = run_text(translator, segments, settings, progress)
+        yield run_record(
+            traces, suite=suite.name, domain=suite.domain, pair=pair, modality="text", policy=policy,
+            tier=settings.tier, final_tier=settings.final_tier,
+        )
+
+
 def run_text_suite(
     translator: StreamingTranslator,
     suite: SuiteSpec,
@@ -107,20 +133,4 @@ def run_text_suite(
     pairs: Sequence[str] | None = None,
     quiet: bool = False,
 ) -> list[dict[str, Any]]:
-    records = []
-    for src, tgt in suite.split_pairs():
-        pair = f"{src}-{tgt}"
-        if pairs and pair not in pairs:
-            continue
-        segments: list[EvalSegment] = suite_segments(suite, src, tgt, limit)
-        if not segments:
-            continue
-        progress = None if quiet else stderr_progress(f"{suite.name} {pair} {policy}")
-        traces = run_text(translator, segments, settings, progress)
-        records.append(
-            run_record(
-                traces, suite=suite.name, domain=suite.domain, pair=pair, modality="text", policy=policy,
-                tier=settings.tier, final_tier=settings.final_tier,
-            )
-        )
-    return records
+    return list(iter_text_suite(translator, suite, settings, policy, limit=limit, pairs=pairs, quiet=quiet))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -48,10 +49,9 @@ async def run_session_segment(
     trace.source_length = len(audio) / RATE * 1000
     opts = SessionOptions(source_lang=seg.source_lang, target_lang=seg.target_lang, tts=False,
                           tier=tier, partial_results=True, word_timestamps=False)
-    if policy:
-        opts.policy = policy
-    if stabilization:
-        opts.stabilization = stabilization
+    # The session's own defaults are the contract's; an evaluation runs the config's policy.
+    opts.policy = policy or components.config.policy.name
+    opts.stabilization = stabilization or components.config.policy.stabilization
     session = Session(components, opts)
     await session.start()
     events: list[Any] = []
@@ -125,6 +125,13 @@ def run_session(
     """Clips one after another, each in a fresh session sharing the loaded components."""
     from rtt.errors import RttError
     from rtt.eval.speech_runner import load_clip
+    from rtt.eval.text_runner import warm_up
+
+    # Models load lazily on first use; load them before any clock starts (a failure to load is
+    # reported by the run itself, per segment).
+    with contextlib.suppress(RttError):
+        components.prewarm(asr=True, mt=True)
+    warm_up(components.translator, {(s.source_lang, s.target_lang) for s in segments}, [tier])
 
     async def main() -> list[SegmentTrace]:
         traces = []

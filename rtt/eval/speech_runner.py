@@ -95,6 +95,10 @@ def run_speech(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SegmentTrace]:
     traces = []
+    if isinstance(cascade_for, CascadeFactory):
+        from rtt.eval.text_runner import warm_up
+
+        warm_up(cascade_for.translator, {(s.source_lang, s.target_lang) for s in segments}, [cascade_for.kw["tier"]])
     for i, seg in enumerate(segments):
         try:
             assert seg.audio is not None, "speech segment without audio"

@@ -41,6 +41,7 @@ PARTIAL_REST = 0.5  # after a partial that took t seconds, the next one waits 0.
 NO_SPEECH_PROB = 0.6
 NO_SPEECH_LOGPROB = -1.0
 CONTEXT_WORDS = 40
+SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
 
 
 @dataclass
@@ -206,8 +207,13 @@ class AsrStage:
                 self.to_mt(SourceWords(utt.id, "", True, final.language, timings, None, marks))
             return
         if self.asr_context:
-            recent = f"{self._context.get(final.language, '')} {text}".split()
-            self._context[final.language] = " ".join(recent[-CONTEXT_WORDS:])
+            # Only whole sentences make a useful prompt: Whisper "continues" one that stops
+            # mid-sentence instead of transcribing (measured: "…channels," -> "the").
+            if text.rstrip().endswith(SENTENCE_END):
+                recent = f"{self._context.get(final.language, '')} {text}".split()
+                self._context[final.language] = " ".join(recent[-CONTEXT_WORDS:])
+            else:
+                self._context.pop(final.language, None)
         start_ms = 1000 * utt.start_sample / SAMPLE_RATE
         end_ms = start_ms + 1000 * len(audio) / SAMPLE_RATE
         if self.mode == "direct":
