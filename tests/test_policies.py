@@ -124,3 +124,13 @@ def test_bad_policy_names_are_structured_errors(bad: str) -> None:
 def test_bad_stabilization_is_structured_error() -> None:
     with pytest.raises(InvalidInput):
         parse_policy_name("wait-3", "turbo")
+
+
+def test_sentence_end_is_not_committed_before_the_source_ends() -> None:
+    engine = DictionaryEngine({"hola": "hello", "todos": "everyone.", "amigos": "friends."})
+    policy = WaitKPolicy(ctx(engine), k=1)
+    policy.push(["hola"])
+    policy.push(["todos"])
+    assert policy.committed_text == "hello everyone"  # the full stop is held back
+    policy.push(["amigos"], source_finished=True)
+    assert policy.committed_text == "hello everyone friends."

@@ -17,6 +17,9 @@ from typing import Protocol, runtime_checkable
 from rtt.mt.base import MtCost, MtEngine, MtRequest, join_words, split_words
 
 
+_SENTENCE_END = ".!?…。！？"
+
+
 @dataclass(frozen=True)
 class EmittedWord:
     text: str
@@ -116,9 +119,19 @@ class SimultaneousPolicy:
             self._committed.append(ew)
             step.committed.append(ew)
 
-    def _new_words(self, hypothesis: str) -> list[str]:
-        """Words of a full hypothesis beyond what is already committed."""
-        return split_words(hypothesis)[len(self._committed):]
+    def _new_words(self, hypothesis: str, final: bool = False) -> list[str]:
+        """Words of a full hypothesis beyond what is already committed.
+
+        While the source is still growing, a hypothesis that ends the sentence ("... for
+        coming.") must not commit its full stop: once committed, the engine treats the target
+        as finished and drops whatever the speaker says next.
+        """
+        words = split_words(hypothesis)[len(self._committed):]
+        if not final and words:
+            stripped = words[-1].rstrip(_SENTENCE_END)
+            if stripped and stripped != words[-1]:
+                words[-1] = stripped
+        return words
 
     def _finish(self, step: PolicyStep) -> None:
         """Source is complete: write the rest of the translation."""
@@ -126,4 +139,4 @@ class SimultaneousPolicy:
             return
         result = self.ctx.engine.continue_prefix(self._request(complete=True), None)
         step.cost = step.cost + result.cost
-        self._commit(self._new_words(result.text), step)
+        self._commit(self._new_words(result.text, final=True), step)

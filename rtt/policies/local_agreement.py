@@ -55,6 +55,9 @@ class LocalAgreementPolicy(SimultaneousPolicy):
         self._hyps.append(hyp)
         if len(self._hyps) == self.n:
             agreed = common_prefix(list(self._hyps))
-            self._commit(agreed[len(self._committed):], step)
+            new = agreed[len(self._committed):]
+            if len(agreed) == len(hyp):  # agreement reaches the hypothesis' end: hold its full stop
+                new = self._new_words(" ".join(agreed))
+            self._commit(new, step)
         step.tentative = " ".join(hyp[len(self._committed):])
         return step
