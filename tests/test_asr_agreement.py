@@ -51,6 +51,10 @@ def test_drop_repetition_keeps_the_first_copy() -> None:
     assert drop_repetition("uno dos tres cuatro, uno dos tres cuatro") == "uno dos tres cuatro,"
     assert drop_repetition("el de la de la casa") == "el de la de la casa"
     assert drop_repetition("no, no, es así") == "no, no, es así"
+    looped = "Jean a perdu le contrôle de sa voiture peu après le départ. Jean a perdu le contrôle de"
+    assert drop_repetition(looped) == "Jean a perdu le contrôle de sa voiture peu après le départ."
+    legit = "the cat sat on the mat and the dog sat on the rug"
+    assert drop_repetition(legit) == legit
 
 
 def test_utterance_decoder_forces_committed_prefix_and_reuses_the_last_partial() -> None:

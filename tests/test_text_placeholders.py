@@ -121,3 +121,15 @@ def test_hints_name_placeholders_and_forced_translations() -> None:
     assert hints[0] == "Copy the placeholders ZXQ1, ZXQ2 unchanged into the translation."
     assert 'Translate "Guten Morgen" as "Good morning" (written ZXQ1).' in hints
     assert placeholder_hints(PlaceholderState("ZXQ")) == ()
+
+
+def test_reinserted_term_never_splits_a_restored_multiword_term() -> None:
+    from rtt.text.glossary import Glossary
+    from rtt.text.pipeline import TextOptions, finish_target, prepare_source
+
+    opts = TextOptions(source_lang="de", target_lang="en",
+                       glossary=Glossary.from_json({"Guten Morgen": "Good morning", "AcmeCloud": "AcmeCloud"}))
+    prepared = prepare_source("Guten Morgen von AcmeCloud!", opts)
+    # what Qwen 0.5B really answered: the forced term written out, the protected one dropped
+    out = finish_target("Good morning", prepared.state, opts)
+    assert "Good morning" in out and "AcmeCloud" in out

@@ -40,4 +40,10 @@ def drop_repetition(text: str) -> str:
             third = keys[start + 2 * size : start + 3 * size]
             if size >= 4 or (third and third == a[: len(third)]):
                 return " ".join(words[: start + size])
+    # A loop cut off by the token budget: the hypothesis ends with a copy of an earlier run of
+    # 4+ words ("A B C D E. A B C").
+    for p in range(1, n - 3):
+        tail = keys[p:]
+        if any(keys[q : q + len(tail)] == tail for q in range(0, p - len(tail) + 1)):
+            return " ".join(words[:p])
     return text

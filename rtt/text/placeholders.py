@@ -174,11 +174,26 @@ def reinsert_missing(text: str, state: PlaceholderState, found: set[int], render
         value = render(p, False)
         if _contains(" ".join(words), value) or _contains(" ".join(words), p.source):
             continue
-        index = min(len(words), round(p.position * len(words)))
+        index = _outside_terms(words, min(len(words), round(p.position * len(words))), state, render)
         if index == 0 and words:
             value = render(p, True)
         words.insert(index, value)
     return " ".join(words)
+
+
+def _outside_terms(words: list[str], index: int, state: PlaceholderState, render: Render) -> int:
+    """Move an insertion point out of a multi-word term already in the text ("Good morning"),
+    so a re-inserted term never splits another."""
+    joined = " ".join(words)
+    boundary = len(" ".join(words[:index]))
+    for other in state.placeholders:
+        value = render(other, False).strip()
+        if " " not in value:
+            continue
+        for m in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", joined, re.IGNORECASE):
+            if m.start() < boundary < m.end():
+                return len(joined[: m.end()].split())
+    return index
 
 
 def _contains(text: str, value: str) -> bool:
