@@ -16,7 +16,6 @@ from typing import Protocol, runtime_checkable
 
 from rtt.mt.base import MtCost, MtEngine, MtRequest, join_words, split_words
 
-
 _SENTENCE_END = ".!?…。！？"
 
 
