@@ -131,3 +131,19 @@ def test_file_segments_check_line_counts(tmp_path) -> None:  # type: ignore[no-u
     assert [(s.source, s.reference) for s in segs] == [("uno", "one"), ("dos", "two")]
     with pytest.raises(InvalidInput):
         file_segments(tmp_path / "s.txt", tmp_path / "bad.txt", "es", "en")
+
+
+def test_translator_that_retranslates_finals_itself_is_not_asked_twice() -> None:
+    seen: dict[str, object] = {}
+
+    class Native(FakeTranslator):
+        def simultaneous(self, source_lang, target_lang, *, policy=None, stabilization=None, tier=None,  # type: ignore[no-untyped-def]
+                         final_tier=None, **kw):
+            seen["final_tier"] = final_tier
+            return super().simultaneous(source_lang, target_lang, policy=policy, stabilization=stabilization)
+
+        def translate(self, *a, **kw):  # type: ignore[no-untyped-def]
+            raise AssertionError("the runner re-translated a final the translator already handles")
+
+    trace = run_text_segment(Native(), SEG, TextRunSettings("wait-2", "aggressive", "fast", "accurate"))
+    assert seen["final_tier"] == "accurate" and trace.hypothesis

@@ -75,9 +75,26 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def git_revision() -> str | None:
+    """The checkout's commit, with ``+dirty`` when tracked files differ from it."""
+    from rtt.datasets import REPO_ROOT
+
+    try:
+        head = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def environment() -> dict[str, Any]:
     return {
         "rtt": _version("rtt"),
+        "git": git_revision(),
         "python": platform.python_version(),
         "llama-cpp-python": _version("llama-cpp-python"),
         "sacrebleu": _version("sacrebleu"),

@@ -9,8 +9,9 @@ is from the first word's arrival to the first output shown; final latency is fro
 word's arrival to the final output.
 
 When a run has a ``final_tier`` different from the live tier, the finished sentence is
-re-translated by that tier (as the service does for finals): quality is scored on that text,
-its time counts into final latency, and replacing the streamed text counts as erasure.
+re-translated by that tier (by the translator itself, as the service does for finals):
+quality is scored on that text, its time counts into final latency, and replacing the streamed
+text counts as erasure.  The committed live words keep their delays (AL is the live lag).
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def _supported(fn: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any
     return {k: v for k, v in options.items() if k in params}
 
 
+def _names_parameter(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def run_text_segment(
     translator: StreamingTranslator,
     seg: EvalSegment,
@@ -87,6 +95,11 @@ def run_text_segment(
     if seg.formality:
         kwargs["formality"] = seg.formality
     kwargs.update(_supported(translator.simultaneous, seg.options))
+    retranslate = bool(settings.final_tier and settings.final_tier != settings.tier)
+    native_final = retranslate and _names_parameter(translator.simultaneous, "final_tier")
+    if native_final:
+        # The translator re-translates the finished sentence itself, as the service does.
+        kwargs["final_tier"] = settings.final_tier
     sim = translator.simultaneous(seg.source_lang, seg.target_lang, **kwargs)
     busy_until = 0.0  # simulated ms at which the system is free again
     last = len(words) - 1
@@ -108,12 +121,12 @@ def run_text_segment(
     trace.delays = [float(w.source_read) for w in sim.policy.emitted]
     trace.source_length = float(max(len(sim.policy.source), 1))
     final = committed_text
-    if settings.final_tier and settings.final_tier != settings.tier:
+    if retranslate and not native_final:
         t0 = clock()
         out = translator.translate(
             [seg.source], seg.source_lang, seg.target_lang, tier=settings.final_tier,
             **_supported(translator.translate, {k: v for k, v in kwargs.items()
-                                                if k not in ("policy", "stabilization", "tier")}),
+                                                if k not in ("policy", "stabilization", "tier", "final_tier")}),
         )[0]
         took = (clock() - t0) * 1000
         trace.compute_ms += took
