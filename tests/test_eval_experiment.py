@@ -100,3 +100,13 @@ def test_leaderboard_ranks_by_chrf(tiny: Path) -> None:
     rows = [ln for ln in text.splitlines() if ln.startswith("| sweep") or ln.startswith("| copy")]
     assert rows[0].startswith("| sweep") and rows[-1].startswith("| copy")
     assert "chrF es-en" in text and "limit 3" in text
+
+
+def test_leaderboard_can_rank_on_common_directions(tiny: Path) -> None:
+    doc = run_experiment(load_experiment(tiny / "exp.yaml"), FakeTranslator(), quiet=True)
+    other = json.loads(json.dumps(doc))
+    other["experiment"]["name"] = "other"
+    for r in other["runs"]:
+        r["pair"] = "en-es"
+    text = leaderboard([doc, other], pairs=["es-en"])
+    assert "| sweep" in text and "| other" not in text and "chrF en-es" not in text

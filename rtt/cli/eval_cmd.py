@@ -65,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lb.add_argument("results", nargs="+")
     lb.add_argument("--out", default="reports/leaderboard.md")
     lb.add_argument("--note", default="", help="a line under the title (data, limit, machine)")
+    lb.add_argument("--pairs", nargs="+", help="rank on these directions only (means recomputed)")
     lb.add_argument("--baseline", help="experiment name whose results become --baseline-out")
     lb.add_argument("--baseline-out", default="reports/baseline.json")
     lb.set_defaults(func=_leaderboard)
@@ -294,7 +295,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
     docs = [_load_json(p) for p in args.results]
     docs = [d for d in docs if "experiment" in d]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(leaderboard(docs, args.note), encoding="utf-8")
+    Path(args.out).write_text(leaderboard(docs, args.note, args.pairs), encoding="utf-8")
     print(Path(args.out).read_text(encoding="utf-8"))
     if args.baseline:
         chosen = [d for d in docs if d["experiment"]["name"] == args.baseline]

@@ -157,19 +157,27 @@ def write_report(doc: dict[str, Any], out_dir: str | Path) -> Path:
     return out
 
 
-def leaderboard(docs: Sequence[dict[str, Any]], note: str = "") -> str:
-    """One row per experiment and policy: means over its runs, then chrF per direction."""
+def leaderboard(docs: Sequence[dict[str, Any]], note: str = "", pairs: Sequence[str] | None = None) -> str:
+    """One row per experiment and policy: means over its runs, then chrF per direction.
+
+    ``pairs`` restricts every experiment to those directions (means are recomputed), so rows
+    that were measured on different direction sets can still be compared on a common one."""
+    if pairs:
+        from rtt.eval.experiment import overall
+
+        docs = [dict(d, runs=[r for r in d["runs"] if r["pair"] in pairs]) for d in docs]
+        docs = [dict(d, summary=overall(d["runs"])) for d in docs if d["runs"]]
     rows = []
-    pairs: list[str] = []
+    shown: list[str] = []
     for doc in docs:
         for r in doc["runs"]:
-            if r["pair"] not in pairs and r.get("modality") == "text":
-                pairs.append(r["pair"])
+            if r["pair"] not in shown and r.get("modality") == "text":
+                shown.append(r["pair"])
     for doc in docs:
         for policy, summ in doc["summary"].items():
             row = {"experiment": doc["experiment"]["name"], "policy": policy, "tier": doc["experiment"]["tier"],
                    "final": doc["experiment"]["final_tier"] or "–", **summ}
-            for pair in pairs:
+            for pair in shown:
                 vals = [r["chrf"] for r in doc["runs"] if r["pair"] == pair and r["policy"] == policy
                         and r.get("chrf") is not None]
                 row[f"chrF {pair}"] = round(sum(vals) / len(vals), 1) if vals else None
@@ -179,7 +187,7 @@ def leaderboard(docs: Sequence[dict[str, Any]], note: str = "") -> str:
             ("chrf", "chrF"), ("bleu", "BLEU"), ("comet", "COMET"), ("al", "AL"), ("laal", "LAAL"),
             ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
             ("final_latency_ms_p95", "final p95 ms"), ("normalized_erasure", "NE"), ("n_segments", "n"),
-            ("n_errors", "err")] + [(f"chrF {p}", f"chrF {p}") for p in pairs]
+            ("n_errors", "err")] + [(f"chrF {p}", f"chrF {p}") for p in shown]
     lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         lines.append("| " + " | ".join(fmt(r.get(k), k) for k, _ in cols) + " |")
