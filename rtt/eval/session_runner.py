@@ -141,8 +141,7 @@ def run_session(
                 trace = await run_session_segment(components, seg, load_clip(seg.audio), policy=policy,
                                                   stabilization=stabilization, tier=tier, realtime=realtime)
             except RttError as exc:
-                trace = SegmentTrace(seg.id, seg.source_lang, seg.target_lang, seg.source, seg.reference)
-                trace.error = f"{exc.code}: {exc.message}"
+                trace = SegmentTrace.failed(seg, exc)
             traces.append(trace)
             if progress:
                 progress(i + 1, len(segments))

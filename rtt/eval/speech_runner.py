@@ -104,8 +104,7 @@ def run_speech(
             assert seg.audio is not None, "speech segment without audio"
             trace = run_speech_segment(cascade_for(seg.source_lang, seg.target_lang), seg, load_clip(seg.audio), realtime)
         except RttError as exc:
-            trace = SegmentTrace(seg.id, seg.source_lang, seg.target_lang, seg.source, seg.reference)
-            trace.error = f"{exc.code}: {exc.message}"
+            trace = SegmentTrace.failed(seg, exc)
         traces.append(trace)
         if progress:
             progress(i + 1, len(segments))

@@ -168,12 +168,11 @@ def run_text(
         try:
             trace = run_text_segment(translator, seg, settings)
         except RttError as exc:
-            trace = SegmentTrace(seg.id, seg.source_lang, seg.target_lang, seg.source, seg.reference)
-            trace.error = f"{exc.code}: {exc.message}"
+            trace = SegmentTrace.failed(seg, exc)
             if exc.code in ("BACKEND_UNAVAILABLE", "MODEL_MISSING", "UNSUPPORTED_LANGUAGE"):
                 # Every other segment of the run would fail the same way.
                 traces.append(trace)
-                traces.extend(_skipped(segments[i + 1:], trace.error))
+                traces.extend(_skipped(segments[i + 1:], f"{exc.code}: {exc.message}"))
                 break
         traces.append(trace)
         if progress:

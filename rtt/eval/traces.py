@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rtt.errors import RttError
 from rtt.eval.checks import CheckResult
 
 
@@ -34,6 +35,14 @@ class SegmentTrace:
     checks: list[CheckResult] = field(default_factory=list)
     arm: str | None = None  # canary: which config served it
     error: str | None = None
+
+    @classmethod
+    def failed(cls, segment: Any, error: RttError) -> SegmentTrace:
+        """The trace of a segment whose run raised a structured error (kept, not dropped)."""
+        return cls(
+            segment.id, segment.source_lang, segment.target_lang, segment.source, segment.reference,
+            error=f"{error.code}: {error.message}",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
