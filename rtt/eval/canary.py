@@ -37,6 +37,9 @@ def routes_to_candidate(segment_id: str, share: float, salt: str = DEFAULT_SALT)
 @dataclass(frozen=True)
 class CanaryCriteria:
     max_latency_p95_rise_pct: float = 25.0
+    # A relative rise on a sub-millisecond system is timer noise, not a regression: the
+    # candidate must also be this many ms slower before latency alone blocks it.
+    min_latency_p95_rise_ms: float = 50.0
     max_erasure_rise: float = 0.05
     max_qe_drop: float = 0.03
     max_chrf_drop: float = 5.0
@@ -85,8 +88,12 @@ def decide(base: dict[str, Any], cand: dict[str, Any], crit: CanaryCriteria) -> 
     if (cand.get("error_rate") or 0) > (base.get("error_rate") or 0):
         reasons.append(f"error rate {cand['error_rate']:.2%} > baseline {base.get('error_rate') or 0:.2%}")
     b, c = base.get("final_latency_ms_p95"), cand.get("final_latency_ms_p95")
-    if b and c is not None and c > b * (1 + crit.max_latency_p95_rise_pct / 100):
-        reasons.append(f"final latency p95 {c:.0f} ms > baseline {b:.0f} ms + {crit.max_latency_p95_rise_pct:g}%")
+    if (b is not None and c is not None and c > b * (1 + crit.max_latency_p95_rise_pct / 100)
+            and c - b > crit.min_latency_p95_rise_ms):
+        reasons.append(
+            f"final latency p95 {c:.0f} ms > baseline {b:.0f} ms + {crit.max_latency_p95_rise_pct:g}% "
+            f"(and + {crit.min_latency_p95_rise_ms:g} ms)"
+        )
     b, c = base.get("normalized_erasure"), cand.get("normalized_erasure")
     if b is not None and c is not None and c > b + crit.max_erasure_rise:
         reasons.append(f"normalized erasure {c:.3f} > baseline {b:.3f} + {crit.max_erasure_rise:g}")
