@@ -142,6 +142,7 @@ class PipelineBackend:
         tiers = {self.config.mt.default_tier, self.config.mt.final_tier} - {None}
         for tier in tiers:
             components.translator.translate(["Hello."], "en", "es", tier=tier)
+        components.translator.engines.warm_up()
 
     @property
     def components(self) -> Any:

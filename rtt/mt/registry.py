@@ -109,6 +109,13 @@ class EngineRegistry:
     def loaded(self) -> list[str]:
         return list(self._engines)
 
+    def warm_up(self) -> None:
+        """Let loaded engines that keep helpers alive (Apertium's pipes) start them now."""
+        for name in self.loaded():
+            warm = getattr(self._engines[name], "warm_up", None)
+            if callable(warm):
+                warm()
+
     def close(self) -> None:
         with self._lock:
             for engine in self._engines.values():
