@@ -35,6 +35,9 @@ def test_hints_per_language() -> None:
         ("fr", "Peux-tu m'envoyer ton rapport ?", "informal"),
         ("fr", "Je t'appelle demain.", "informal"),
         ("fr", "Le rapport est prêt.", "unknown"),
+        ("fr", "J'ai un rendez-vous demain.", "unknown"),  # the noun, not the pronoun
+        ("fr", "Tu as un rendez-vous ?", "informal"),
+        ("fr", "Asseyez-vous, s'il vous plaît.", "formal"),
     ],
 )
 def test_register(lang: str, text: str, register: str) -> None:

@@ -73,7 +73,10 @@ _CUES: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 _CASE_SENSITIVE = {"de"}  # German "Sie" (you) vs "sie" (she/they)
-_TOKEN_RE = re.compile(r"[^\W\d_]+")
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+# Hyphenated words are split so that imperatives keep their pronoun ("asseyez-vous" is formal),
+# except nouns where the pronoun is frozen in and says nothing about the register.
+_LEXICALIZED = frozenset({"rendez-vous", "garde-à-vous", "tête-à-tête", "va-et-vient", "m'as-tu-vu"})
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,10 @@ def check_register(text: str, lang: str) -> RegisterCheck:
 def _tokens(text: str) -> list[tuple[bool, str]]:
     tokens = []
     for m in _TOKEN_RE.finditer(text):
+        if m.group(0).lower() in _LEXICALIZED:
+            continue
         before = text[: m.start()].rstrip(" \"'“«¿¡(")
-        tokens.append((not before or before[-1] in ".!?:", m.group(0)))
+        start = not before or before[-1] in ".!?:"
+        for i, part in enumerate(m.group(0).split("-")):
+            tokens.append((start and i == 0, part))
     return tokens
