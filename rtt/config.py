@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rtt.errors import ConfigError
+from rtt.versioning import require_version
 
 CONFIG_VERSION = 1
 
@@ -112,9 +113,7 @@ class RttConfig(_Strict):
     @field_validator("version")
     @classmethod
     def _known_version(cls, v: int) -> int:
-        if v != CONFIG_VERSION:
-            raise ValueError(f"config version {v} is not supported (expected {CONFIG_VERSION})")
-        return v
+        return require_version("config", v, CONFIG_VERSION)
 
 
 DEFAULT_CONFIG_PATH = Path(__file__).parent / "data" / "default.yaml"

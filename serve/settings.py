@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from rtt.config import RttConfig
 from rtt.errors import ConfigError
+from rtt.versioning import require_version
 
 SERVE_SETTINGS_VERSION = 1
 
@@ -98,8 +99,7 @@ class ServeSettings(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> ServeSettings:
-        if self.version != SERVE_SETTINGS_VERSION:
-            raise ValueError(f"serve settings version {self.version} is not supported")
+        require_version("serve settings", self.version, SERVE_SETTINGS_VERSION)
         if bool(self.tls.certfile) != bool(self.tls.keyfile):
             raise ValueError("tls needs both certfile and keyfile")
         return self

@@ -25,6 +25,7 @@ from rtt.eval.runs import iter_text_suite, policy_label
 from rtt.eval.suite import SuiteSpec, load_suite
 from rtt.eval.suite import repo_relative as _rel
 from rtt.eval.text_runner import StreamingTranslator, TextRunSettings
+from rtt.versioning import require_version
 
 EXPERIMENT_VERSION = 1
 RESULTS_SCHEMA = "rtt.eval.results"
@@ -56,9 +57,7 @@ class ExperimentSpec(BaseModel):
     @field_validator("version")
     @classmethod
     def _known_version(cls, v: int) -> int:
-        if v != EXPERIMENT_VERSION:
-            raise ValueError(f"experiment version {v} is not supported (expected {EXPERIMENT_VERSION})")
-        return v
+        return require_version("experiment", v, EXPERIMENT_VERSION)
 
     @property
     def directory(self) -> Path:

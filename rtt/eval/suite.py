@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rtt.errors import ConfigError, RttError
 from rtt.languages import get_language
+from rtt.versioning import require_version
 
 SUITE_VERSION = 1
 
@@ -90,9 +91,7 @@ class SuiteSpec(_Strict):
     @field_validator("version")
     @classmethod
     def _known_version(cls, v: int) -> int:
-        if v != SUITE_VERSION:
-            raise ValueError(f"suite version {v} is not supported (expected {SUITE_VERSION})")
-        return v
+        return require_version("suite", v, SUITE_VERSION)
 
     @field_validator("pairs")
     @classmethod
