@@ -15,6 +15,9 @@ Window = Literal["pad30", "fit"]
 
 @dataclass(frozen=True)
 class AsrWord:
+    """A word as the engine saw it: seconds from the start of the audio it decoded. The session
+    turns it into a :class:`rtt.pipeline.events.WordTiming` on the session clock."""
+
     text: str
     start_s: float
     end_s: float

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class WordTiming:
+    """A transcript word on the session clock (ms since the session's first sample), the
+    timeline subtitles and clients use."""
+
     text: str
     start_ms: float
     end_ms: float
