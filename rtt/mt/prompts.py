@@ -23,6 +23,25 @@ FEWSHOT: dict[str, list[str]] = {
     "fr": ["La réunion commence demain à neuf heures.", "Merci de m'envoyer le rapport d'ici vendredi.", "Il pleuvait, alors nous sommes restés à la maison."],
 }
 
+# The second example addresses the reader. A base model has no instructions to follow, so the
+# register it should use is shown instead: these replace that example in the target language.
+FEWSHOT_REGISTER: dict[str, dict[str, str]] = {
+    "es": {"formal": "¿Puede usted enviarme el informe antes del viernes?",
+           "informal": "¿Puedes enviarme el informe antes del viernes?"},
+    "de": {"formal": "Bitte schicken Sie mir den Bericht bis Freitag.",
+           "informal": "Bitte schick mir den Bericht bis Freitag."},
+    "fr": {"formal": "Pourriez-vous m'envoyer le rapport d'ici vendredi ?",
+           "informal": "Peux-tu m'envoyer le rapport d'ici vendredi ?"},
+}
+
+
+def fewshot_examples(lang: str, formality: str = "default") -> list[str]:
+    examples = list(FEWSHOT.get(lang, []))
+    register = FEWSHOT_REGISTER.get(lang, {}).get(formality)
+    if examples and register:
+        examples[1] = register
+    return examples
+
 
 class PromptFormat(Protocol):
     @property
@@ -89,7 +108,7 @@ class FewShotPrompt:
         tgt = get_language(request.target_lang)
         lines = []
         src_ex = FEWSHOT.get(src.code)
-        tgt_ex = FEWSHOT.get(tgt.code)
+        tgt_ex = fewshot_examples(tgt.code, request.formality or "default")
         if src_ex and tgt_ex:
             for s, t in zip(src_ex, tgt_ex, strict=True):
                 lines.append(f"{src.name}: {s}\n{tgt.name}: {t}\n")
