@@ -28,8 +28,8 @@ FEWSHOT: dict[str, list[str]] = {
 FEWSHOT_REGISTER: dict[str, dict[str, str]] = {
     "es": {"formal": "¿Puede usted enviarme el informe antes del viernes?",
            "informal": "¿Puedes enviarme el informe antes del viernes?"},
-    "de": {"formal": "Bitte schicken Sie mir den Bericht bis Freitag.",
-           "informal": "Bitte schick mir den Bericht bis Freitag."},
+    "de": {"formal": "Können Sie mir den Bericht bis Freitag schicken?",
+           "informal": "Kannst du mir den Bericht bis Freitag schicken?"},
     "fr": {"formal": "Pourriez-vous m'envoyer le rapport d'ici vendredi ?",
            "informal": "Peux-tu m'envoyer le rapport d'ici vendredi ?"},
 }
