@@ -20,6 +20,7 @@ from rtt.mt.base import MtCost, MtEngine, MtRequest
 from rtt.mt.registry import EngineRegistry
 from rtt.policies.base import EmittedWord, PolicyContext, PolicyStep
 from rtt.policies.factory import make_policy
+from rtt.text.formality import formality_hint
 from rtt.text.glossary import Glossary
 from rtt.text.langid import identify_language
 from rtt.text.pipeline import TextOptions, finish_target, finish_target_prefix, prepare_source
@@ -83,8 +84,12 @@ class Translator:
             target_lang=target_lang,
         )
 
-    def engine_for(self, source_lang: str, target_lang: str, tier: str | None = None) -> MtEngine:
-        return self.engines.for_direction(source_lang, target_lang, tier)
+    def engine_for(
+        self, source_lang: str, target_lang: str, tier: str | None = None, formality: str | None = None
+    ) -> MtEngine:
+        register = formality or self.config.text.formality
+        needs = register != "default" and formality_hint(target_lang, register) is not None  # type: ignore[arg-type]
+        return self.engines.for_direction(source_lang, target_lang, tier, needs_formality=needs)
 
     # -- whole sentences ------------------------------------------------------------------------
     def translate(
@@ -121,7 +126,7 @@ class Translator:
                 for i in idx:
                     outcomes[i] = TranslationOutcome(clean[i], src, target_lang, resolved[i][1], "identity", tier)
                 continue
-            engine = self.engine_for(src, target_lang, tier)
+            engine = self.engine_for(src, target_lang, tier, formality)
             opts = self.options(src, target_lang, glossary, formality, punctuation, mask_pii, mask_profanity)
             prepared = [prepare_source(clean[i], opts) for i in idx]
             requests = [
@@ -155,11 +160,11 @@ class Translator:
         sentence with another tier: live partials stay fast, the final gets the better model."""
         check_pair(source_lang, target_lang, allow_auto=False)
         tier = tier or self.config.mt.default_tier
-        engine = self.engine_for(source_lang, target_lang, tier)
+        engine = self.engine_for(source_lang, target_lang, tier, formality)
         final_tier = final_tier or self.config.mt.final_tier
         final_engine = None
         if final_tier and final_tier != tier:
-            final_engine = self.engine_for(source_lang, target_lang, final_tier)
+            final_engine = self.engine_for(source_lang, target_lang, final_tier, formality)
         opts = self.options(source_lang, target_lang, glossary, formality, punctuation)
         return SimultaneousTranslator(
             engine,

@@ -51,5 +51,6 @@ def translator(default_config) -> Iterator[object]:  # type: ignore[no-untyped-d
 
 
 @pytest.fixture(scope="session")
-def fast_engine(translator):  # type: ignore[no-untyped-def]
-    return translator.engine_for("es", "en", "fast")
+def llm_engine(translator):  # type: ignore[no-untyped-def]
+    """The Qwen2.5 0.5B llama.cpp engine of the default config, whatever tier routes to it."""
+    return translator.engines.get("qwen-0.5b")

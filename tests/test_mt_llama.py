@@ -10,26 +10,26 @@ from rtt.mt.repetition import find_loop
 pytestmark = pytest.mark.models
 
 
-def test_full_sentence_translation_is_english(fast_engine) -> None:  # type: ignore[no-untyped-def]
-    res = fast_engine.translate_batch([MtRequest("Buenos días a todos.", "es", "en")])[0]
+def test_full_sentence_translation_is_english(llm_engine) -> None:  # type: ignore[no-untyped-def]
+    res = llm_engine.translate_batch([MtRequest("Buenos días a todos.", "es", "en")])[0]
     words = res.text.lower()
     assert any(greeting in words for greeting in ("good morning", "good day", "hello")), res.text
     assert res.complete and res.cost.generated_tokens > 0
 
 
-def test_prefix_is_continued_and_word_budget_respected(fast_engine) -> None:  # type: ignore[no-untyped-def]
+def test_prefix_is_continued_and_word_budget_respected(llm_engine) -> None:  # type: ignore[no-untyped-def]
     req = MtRequest("El gato negro duerme en la casa", "es", "en", target_prefix="The black", source_complete=False)
-    res = fast_engine.continue_prefix(req, max_new_words=1)
+    res = llm_engine.continue_prefix(req, max_new_words=1)
     assert res.text.startswith("The black ")
     assert len(res.text.split()) == 3
     assert not res.complete
 
 
-def test_second_call_reuses_the_cache(fast_engine) -> None:  # type: ignore[no-untyped-def]
+def test_second_call_reuses_the_cache(llm_engine) -> None:  # type: ignore[no-untyped-def]
     req = MtRequest("La reunión empieza a las nueve", "es", "en", source_complete=False)
-    fast_engine.continue_prefix(req, 1)
+    llm_engine.continue_prefix(req, 1)
     grown = MtRequest("La reunión empieza a las nueve y", "es", "en", target_prefix="The", source_complete=False)
-    res = fast_engine.continue_prefix(grown, 1)
+    res = llm_engine.continue_prefix(grown, 1)
     # everything up to the grown source is already in the KV cache
     assert res.cost.cached_tokens >= res.cost.prompt_tokens - 12
 

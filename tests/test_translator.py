@@ -106,3 +106,21 @@ def test_final_tier_retranslates_the_finished_sentence() -> None:
     assert last.finished and last.revised
     assert last.committed_text == "hello to all"
     assert sim.policy.finished and not fast.calls[-1][0].source_complete
+
+
+def test_formality_request_skips_an_engine_that_cannot_follow_it() -> None:
+    rule, llm = DictionaryEngine(TABLE), DictionaryEngine(TABLE)
+    rule.name, llm.name = "rule-fake", "llm-fake"
+    rule.honors_formality = False  # type: ignore[attr-defined]
+    engines = {"rule": rule, "llm": llm}
+    mt = MtConfig(
+        engines={n: EngineConfig(backend="apertium") for n in engines},
+        tiers={"fast": {"*": ["rule", "llm"]}, "rule-only": {"*": ["rule"]}},
+    )
+    t = Translator(RttConfig(mt=mt), engines=EngineRegistry(mt, builder=lambda n, c, s: engines[n]))
+    assert t.translate(["hola"], "en", "es")[0].engine == "rule-fake"  # first in the tier
+    assert t.translate(["hola"], "en", "es", formality="formal")[0].engine == "llm-fake"
+    # English marks no register: nothing to honour, the first engine stays
+    assert t.translate(["hola"], "es", "en", formality="formal")[0].engine == "rule-fake"
+    # a tier with no engine that can follow it still serves (the register is best-effort)
+    assert t.translate(["hola"], "en", "es", tier="rule-only", formality="formal")[0].engine == "rule-fake"

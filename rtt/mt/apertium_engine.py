@@ -140,6 +140,8 @@ class PersistentPipe:
 
 
 class ApertiumEngine:
+    # Rule-based output has one register; a formality request cannot change it.
+    honors_formality = False
     def __init__(
         self, *, name: str = "apertium", directions: Sequence[str] = (), binary: str = "apertium",
         persistent: bool = True,

@@ -22,6 +22,9 @@ from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
 
 
 class CTranslate2Engine:
+    # A Marian/OPUS-MT model has no register control.
+    honors_formality = False
+
     def __init__(
         self,
         model_dir: str | Path,

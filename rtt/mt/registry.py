@@ -85,18 +85,30 @@ class EngineRegistry:
         routes = self.config.tiers[tier]
         return routes.get(f"{source}-{target}") or routes.get("*") or []
 
-    def for_direction(self, source: str, target: str, tier: str | None = None) -> MtEngine:
+    def for_direction(
+        self, source: str, target: str, tier: str | None = None, *, needs_formality: bool = False
+    ) -> MtEngine:
+        """The first available engine of the tier for this direction. ``needs_formality`` skips
+        engines that cannot follow a register request (rule-based, plain seq2seq) when a later
+        candidate of the same tier can; if none can, the first available one still serves."""
         tier = tier or self.config.default_tier
         problems: list[str] = []
+        fallback: MtEngine | None = None
         for name in self.candidates(tier, source, target):
             try:
                 engine = self.get(name)
             except (BackendUnavailable, ModelMissing) as exc:
                 problems.append(f"{name}: {exc.message}")
                 continue
-            if engine.supports(source, target):
-                return engine
-            problems.append(f"{name}: does not serve {source}-{target}")
+            if not engine.supports(source, target):
+                problems.append(f"{name}: does not serve {source}-{target}")
+                continue
+            if needs_formality and not getattr(engine, "honors_formality", True):
+                fallback = fallback or engine
+                continue
+            return engine
+        if fallback is not None:
+            return fallback
         if problems and all("does not serve" in p for p in problems):
             raise UnsupportedLanguage(
                 f"tier {tier!r} has no engine for {source}->{target}", source=source, target=target, tier=tier
