@@ -6,6 +6,7 @@ Both read the 23 FLEURS clips in ``$RTT_SHARED_DATA/fleurs`` and write JSON unde
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -431,6 +432,7 @@ def run_speech_bench(
     concurrency: Sequence[int] = (2,),
     concurrency_clips: int = 4,
     log: Callable[[str], None] = print,
+    config_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """The FLEURS clips through the live Session at real-time pace (see reports/speech/README.md)."""
     import asyncio
@@ -441,11 +443,14 @@ def run_speech_bench(
     from rtt.config import load_config
     from rtt.pipeline.components import Components
 
-    config = load_config()
+    config = load_config(config_path)
     components = Components.load(config)
     t = time.perf_counter()
     components.prewarm(asr=True, mt=True)
-    components.translator.translate(["Hola."], "es", "en")  # first call loads the MT weights
+    # first calls load the MT weights of every live engine the clips will use
+    for src, tgt in (("es", "en"), ("de", "en"), ("fr", "en"), ("en", "es")):
+        components.translator.translate(["Hola."], src, tgt)
+    components.translator.engines.warm_up()
     load_s = time.perf_counter() - t
     clips = clips or fleurs_clips()
     audio = {c.name: load_audio_file(c.audio_path) for c in clips}
@@ -467,8 +472,11 @@ def run_speech_bench(
         "machine": machine(),
         "load_average_at_start": [round(x, 2) for x in load_avg_start],
         "realtime": realtime,
-        "config": {"asr": config.asr.model_dump(), "vad": config.vad.model_dump(), "policy": config.policy.model_dump(),
-                   "mt_tier": config.mt.default_tier},
+        "config": {"path": str(config_path or "rtt/data/default.yaml"), "asr": config.asr.model_dump(),
+                   "vad": config.vad.model_dump(), "policy": config.policy.model_dump(),
+                   "mt_tier": config.mt.default_tier,
+                   "mt_engines": {d: components.translator.engine_for(*d.split("-")).name
+                                  for d in ("es-en", "de-en", "fr-en", "en-es")}},
         "models_load_s": round(load_s, 2),
         "calibration": calibration,
         "clips": len(clips),
@@ -508,3 +516,37 @@ def run_speech_bench(
     write_json(out_path, result)
     components.close()
     return result
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("speech", help="the FLEURS clips through the live Session (WER, chrF, latency, revisions)")
+    p.add_argument("--config", help="rtt config (default: the packaged default)")
+    p.add_argument("--per-lang", type=int, help="clips per language (default: all 23 clips)")
+    p.add_argument("--fast", action="store_true", help="stream as fast as possible instead of real-time pace")
+    p.add_argument("--modes", default="fast,aggressive", help="extra stabilization modes, on one clip per language")
+    p.add_argument("--concurrency", default="2", help="concurrent stream counts to measure (empty: none)")
+    p.add_argument("--out", type=Path, default=REPO / "reports" / "speech" / "bench.json")
+    p.set_defaults(func=_cli)
+    t = sub.add_parser("asr-tuning", help="what makes a Whisper update cheap (encoder window, prefix, beam)")
+    t.add_argument("--per-lang", type=int, default=2)
+    t.add_argument("--out", type=Path, default=REPO / "reports" / "speech" / "asr_tuning.json")
+    t.set_defaults(func=_cli_tuning)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    run_speech_bench(
+        args.out,
+        realtime=not args.fast,
+        clips=fleurs_clips(per_lang=args.per_lang) if args.per_lang else None,
+        stabilization_modes=[m for m in args.modes.split(",") if m],
+        concurrency=[int(n) for n in args.concurrency.split(",") if n.strip()],
+        config_path=args.config,
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _cli_tuning(args: argparse.Namespace) -> int:
+    run_asr_tuning(args.out, per_lang=args.per_lang)
+    print(f"wrote {args.out}")
+    return 0
