@@ -92,3 +92,9 @@ def _apertium() -> bool:
     from rtt.mt.apertium_engine import installed_modes
 
     return "es-en" in installed_modes()
+
+
+def test_every_documented_benchmark_is_a_command() -> None:
+    for bench in ("mt", "waitk", "speech", "asr-tuning", "serve"):
+        proc = rtt("bench", bench, "--help", timeout=60)
+        assert proc.returncode == 0 and b"--out" in proc.stdout, (bench, proc.stderr[-300:])
