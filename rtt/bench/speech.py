@@ -261,7 +261,7 @@ def _direction(lang: str) -> str:
 
 
 async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realtime: bool, stabilization: str,
-                       policy: str | None = None) -> dict[str, Any]:
+                       policy: str | None = None, mode: str = "cascade") -> dict[str, Any]:
     import asyncio
 
     from rtt.audio.pcm import encode_pcm16le
@@ -269,7 +269,7 @@ async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realti
 
     target = _direction(clip.lang)
     opts = SessionOptions(source_lang=clip.lang, target_lang=target, stabilization=stabilization,
-                          policy=policy or components.config.policy.name)
+                          policy=policy or components.config.policy.name, mode=mode)  # type: ignore[arg-type]
     session = Session(components, opts, session_id=clip.name)
     await session.start()
     events: list[Any] = []
@@ -433,6 +433,7 @@ def run_speech_bench(
     concurrency_clips: int = 4,
     log: Callable[[str], None] = print,
     config_path: str | Path | None = None,
+    direct: bool = True,
 ) -> dict[str, Any]:
     """The FLEURS clips through the live Session at real-time pace (see reports/speech/README.md)."""
     import asyncio
@@ -458,12 +459,13 @@ def run_speech_bench(
     calibration = _calibrate(components, audio[clips[0].name])
     log(f"calibration: {calibration}")
 
-    def run_all(sel: list[Clip], stabilization: str) -> list[dict[str, Any]]:
+    def run_all(sel: list[Clip], stabilization: str, mode: str = "cascade") -> list[dict[str, Any]]:
         rows = []
         for c in sel:
-            run = asyncio.run(_stream_clip(components, c, audio[c.name], realtime=realtime, stabilization=stabilization))
+            run = asyncio.run(_stream_clip(components, c, audio[c.name], realtime=realtime, stabilization=stabilization,
+                                           mode=mode))
             row = _clip_metrics(run)
-            log(f"{c.name} [{stabilization}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
+            log(f"{c.name} [{mode} {stabilization}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
             rows.append(row)
         return rows
 
@@ -495,6 +497,18 @@ def run_speech_bench(
     modes[config.policy.stabilization] = {k: base[k] for k in ("mt_revisions", "asr_revisions", "endpoint_to_final_ms", "chrf")}
     result["stabilization"] = {"clips": [c.name for c in subset], "modes": modes}
     write_json(out_path, result)
+    if direct:
+        # Whisper's own speech->English translation on the same X->en clips, side by side
+        to_en = [c for c in clips if c.lang != "en"]
+        direct_rows = run_all(to_en, config.policy.stabilization, mode="direct")
+        keys = ("chrf", "endpoint_to_final_ms", "onset_to_first_partial_ms", "compute_rtf", "errors")
+        cascade = _aggregate([r for r in main_rows if r["clip"] in {c.name for c in to_en}], to_en)
+        result["direct_vs_cascade"] = {
+            "clips": [c.name for c in to_en],
+            "direct": {k: _aggregate(direct_rows, to_en).get(k) for k in keys},
+            "cascade": {k: cascade.get(k) for k in keys},
+        }
+        write_json(out_path, result)
     # concurrent streams: N sessions share the models (and the 2 cores) at real-time pace
     conc: dict[str, Any] = {}
     sel = clips[:concurrency_clips]
@@ -525,6 +539,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--fast", action="store_true", help="stream as fast as possible instead of real-time pace")
     p.add_argument("--modes", default="fast,aggressive", help="extra stabilization modes, on one clip per language")
     p.add_argument("--concurrency", default="2", help="concurrent stream counts to measure (empty: none)")
+    p.add_argument("--no-direct", action="store_true", help="skip the direct (Whisper translate) comparison")
     p.add_argument("--out", type=Path, default=REPO / "reports" / "speech" / "bench.json")
     p.set_defaults(func=_cli)
     t = sub.add_parser("asr-tuning", help="what makes a Whisper update cheap (encoder window, prefix, beam)")
@@ -541,6 +556,7 @@ def _cli(args: argparse.Namespace) -> int:
         stabilization_modes=[m for m in args.modes.split(",") if m],
         concurrency=[int(n) for n in args.concurrency.split(",") if n.strip()],
         config_path=args.config,
+        direct=not args.no_direct,
     )
     print(f"wrote {args.out}")
     return 0
