@@ -6,6 +6,27 @@ from pathlib import Path
 from typing import Any
 
 
+def quality_matrix(data: dict[str, Any]) -> str:
+    """Directions x engines: chrF (lines measured), the best of each direction in bold."""
+    rows = list(data.get("rows", {}).values())
+    engines = sorted({r["engine"] for r in rows})
+    directions = sorted({r["direction"] for r in rows}, key=lambda d: (d.split("-")[1] != "en", d))
+    cell = {(r["direction"], r["engine"]): r for r in rows}
+    lines = ["| direction | " + " | ".join(engines) + " |", "|---|" + "---:|" * len(engines)]
+    for d in directions:
+        best = max((cell[(d, e)]["chrf"] for e in engines if (d, e) in cell), default=None)
+        cells = []
+        for e in engines:
+            r = cell.get((d, e))
+            if r is None:
+                cells.append("–")
+                continue
+            text = f"{r['chrf']:.1f} ({r['n_segments']})"
+            cells.append(f"**{text}**" if r["chrf"] == best else text)
+        lines.append(f"| {d} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def quality_markdown(data: dict[str, Any]) -> str:
     rows = sorted(data.get("rows", {}).values(), key=lambda r: (r["direction"], -r["chrf"]))
     lines = [
@@ -19,7 +40,10 @@ def quality_markdown(data: dict[str, Any]) -> str:
         )
     first: dict[str, Any] = next(iter(data.get("rows", {}).values()), {})
     sig = first.get("chrf_signature", "")
-    return "\n".join(lines) + (f"\n\nchrF signature: `{sig}`\n" if sig else "\n")
+    return (
+        "chrF per direction and engine (FLORES lines measured in brackets):\n\n" + quality_matrix(data)
+        + "\n" + "\n".join(lines) + (f"\n\nchrF signature: `{sig}`\n" if sig else "\n")
+    )
 
 
 def waitk_markdown(data: dict[str, Any]) -> str:
