@@ -54,11 +54,15 @@ def pcm16k(path) -> bytes:
     return (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
 
 
-def looks_translated(text: str, source: str, reference: str, min_recall: float = 0.2) -> bool:
-    """A sanity check, not a quality score: the output shares words with the English reference
-    and is not a copy of the Spanish source (a 0.5B model's wording varies; quality is measured
-    by the benchmarks under reports/)."""
-    return word_recall(text, reference) >= min_recall and word_recall(text, source) <= 0.4
+def looks_translated(text: str, source: str, reference: str, min_recall: float = 0.1) -> bool:
+    """A sanity check, not a quality score: the output is English (language ID), shares a word
+    with the English reference and is not a copy of the Spanish source. The served es->en tier is
+    rule-based Apertium, whose wording is literal ("The fighting mates of Moon also him rendieron
+    homage"); its quality is measured by the benchmarks under reports/."""
+    from rtt.text.langid import identify_language
+
+    return (identify_language(text)[0] == "en" and word_recall(text, reference) >= min_recall
+            and word_recall(text, source) <= 0.4)
 
 
 def word_recall(hypothesis: str, reference: str) -> float:
@@ -121,9 +125,7 @@ async def test_text_input_gives_wait_k_partials(server):
     for a, b in zip(committed, committed[1:], strict=False):
         assert b.startswith(a.rstrip(".")[: max(0, len(a) - 2)]), (a, b)  # committed text only grows
     assert partials[0].source_read < len(words)  # words were written before the sentence ended
-    # Simultaneous decoding with the 0.5B model may drop the sentence's tail (seen on this line):
-    # a looser bar than for whole-sentence translation.
-    assert looks_translated(final.text, source, flores_line("fleurs-es-002.ogg", "en"), 0.1), final.text
+    assert looks_translated(final.text, source, flores_line("fleurs-es-002.ogg", "en")), final.text
 
 
 async def test_rest_translate_and_speech_translate(server):
