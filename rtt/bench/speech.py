@@ -502,10 +502,11 @@ def run_speech_bench(
         to_en = [c for c in clips if c.lang != "en"]
         direct_rows = run_all(to_en, config.policy.stabilization, mode="direct")
         keys = ("chrf", "endpoint_to_final_ms", "onset_to_first_partial_ms", "compute_rtf", "errors")
+        direct_agg = _aggregate(direct_rows, to_en)
         cascade = _aggregate([r for r in main_rows if r["clip"] in {c.name for c in to_en}], to_en)
         result["direct_vs_cascade"] = {
             "clips": [c.name for c in to_en],
-            "direct": {k: _aggregate(direct_rows, to_en).get(k) for k in keys},
+            "direct": {k: direct_agg.get(k) for k in keys},
             "cascade": {k: cascade.get(k) for k in keys},
         }
         write_json(out_path, result)

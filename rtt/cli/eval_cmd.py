@@ -221,7 +221,7 @@ def _eval_speech(args: argparse.Namespace) -> int:
 def _eval_suite(args: argparse.Namespace) -> int:
     from rtt.config import load_config
     from rtt.eval.report import text_table
-    from rtt.eval.runs import policy_label, run_text_suite
+    from rtt.eval.runs import iter_text_suite, policy_label
     from rtt.eval.suite import load_suite
     from rtt.eval.text_runner import TextRunSettings
     from rtt.translator import Translator
@@ -241,8 +241,8 @@ def _eval_suite(args: argparse.Namespace) -> int:
         translator = Translator(config)
         try:
             settings = TextRunSettings(args.policy, args.stabilization, tier, final_tier)
-            records = run_text_suite(translator, suite, settings, label, limit=args.limit, pairs=args.pairs,
-                                     quiet=args.quiet)
+            records = list(iter_text_suite(translator, suite, settings, label, limit=args.limit,
+                                           pairs=args.pairs, quiet=args.quiet))
         finally:
             translator.close()
     print(text_table(records))

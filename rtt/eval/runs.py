@@ -121,16 +121,3 @@ def iter_text_suite(
             traces, suite=suite.name, domain=suite.domain, pair=pair, modality="text", policy=policy,
             tier=settings.tier, final_tier=settings.final_tier,
         )
-
-
-def run_text_suite(
-    translator: StreamingTranslator,
-    suite: SuiteSpec,
-    settings: TextRunSettings,
-    policy: str,
-    *,
-    limit: int | None = None,
-    pairs: Sequence[str] | None = None,
-    quiet: bool = False,
-) -> list[dict[str, Any]]:
-    return list(iter_text_suite(translator, suite, settings, policy, limit=limit, pairs=pairs, quiet=quiet))
