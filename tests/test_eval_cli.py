@@ -35,7 +35,7 @@ def test_eval_text_writes_the_documented_keys(tmp_path: Path, fake_translator: N
     assert doc["n_segments"] == 2 and doc["comet"] is None and doc["wer"] is None
     assert doc["policy"] == "wait-3+2t" and doc["pair"] == "es-en"
     # provenance names the engines the default fast tier routes es->en to
-    assert doc["config"]["name"] == "default" and set(doc["models"]) & {"apertium", "gemma-270m"}
+    assert doc["config"]["name"] == "default" and set(doc["models"]) & {"apertium", "gemma-270m-stream"}
     table = capsys.readouterr().out
     assert "chrF" in table and "AL" in table and "wait-3+2t" in table
 

@@ -32,3 +32,14 @@ def test_fewshot_examples_carry_the_requested_register() -> None:
 def test_fewshot_prefix_is_continued_after_the_target_label() -> None:
     text = PROMPTS["fewshot"].render(MtRequest("Hola a todos", "es", "en", target_prefix="Hello"))
     assert text.endswith("Spanish: Hola a todos\nEnglish: Hello")
+
+
+def test_parts_cut_the_prompt_where_it_grows() -> None:
+    short = MtRequest("Hola", "es", "en", source_complete=False)
+    grown = MtRequest("Hola a todos", "es", "en", target_prefix="Hello", source_complete=False)
+    for fmt in PROMPTS.values():
+        a, b = fmt.parts(short), fmt.parts(grown)
+        assert a.text == fmt.render(short) and b.text == fmt.render(grown)
+        assert (a.head, a.sep) == (b.head, b.sep), fmt.name
+        assert (a.source, b.source) == ("Hola", "Hola a todos")
+        assert b.target.strip() == "Hello"

@@ -9,6 +9,9 @@ Why this shape:
   wait-k step that only grows the target re-evaluates a few tokens instead of the whole prompt.
 * ``max_new_words`` stops decoding as soon as enough complete words exist: a policy that needs
   one more word pays for about two tokens, not a sentence.
+* ``source_insert`` (opt-in) goes further for simultaneous use: new source words are inserted
+  into the cache in front of the committed target instead of re-evaluating that target on every
+  step (:mod:`rtt.mt.llama_kv`; an approximation whose quality cost is measured).
 """
 
 from __future__ import annotations
@@ -16,15 +19,18 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rtt.errors import BackendUnavailable, ModelMissing
 from rtt.languages import LANGUAGES
 from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
+from rtt.mt.llama_kv import SourceInsertCache
 from rtt.mt.prompts import PROMPTS, PromptFormat, detect_prompt
 from rtt.mt.repetition import find_loop
+
+FRESH = 1 << 30  # refresh every target cell: no stale ones
 
 
 def _common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
@@ -49,6 +55,8 @@ class LlamaEngine:
         threads: int | None = None,
         repeat_penalty: float = 1.1,
         directions: Sequence[str] = (),
+        source_insert: bool = False,
+        insert_refresh: int = 4,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -78,6 +86,8 @@ class LlamaEngine:
         self.prompt: PromptFormat = (
             detect_prompt(self._llm.metadata) if prompt == "auto" else PROMPTS[prompt]
         )
+        self._insert: SourceInsertCache | None = SourceInsertCache(self._llm) if source_insert else None
+        self.insert_refresh = insert_refresh
         self._stop_ids = {self._llm.token_eos()}
         for s in self.prompt.stop:
             ids = self._llm.tokenize(s.encode(), add_bos=False, special=True)
@@ -100,28 +110,58 @@ class LlamaEngine:
         return [r for r in out if r is not None]
 
     def continue_prefix(self, request: MtRequest, max_new_words: int | None = None) -> MtResult:
-        prompt = self.prompt.render(request)
         with self._lock:
-            return self._generate(prompt, request, max_new_words)
+            return self._generate(request, max_new_words)
 
     def close(self) -> None:
+        insert, self._insert = self._insert, None
+        if insert is not None:
+            insert.close()
         llm, self._llm = self._llm, None
         if llm is not None:
             llm.close()
 
     # -- decoding ---------------------------------------------------------------------------
-    def _generate(self, prompt: str, request: MtRequest, max_new_words: int | None) -> MtResult:
+    def _generate(self, request: MtRequest, max_new_words: int | None) -> MtResult:
+        if self._insert is None:
+            return self._decode(request, max_new_words, 0)
+        # The sentence's last step sees the whole target fresh: with stale cells, a target
+        # written from a shorter source tends to end where that source ended (measured).
+        if request.source_complete:
+            return self._decode(request, max_new_words, FRESH)
+        result = self._decode(request, max_new_words, self.insert_refresh)
+        wanted = 1 if max_new_words is None else max_new_words
+        new = len(result.text.split()) - len(request.target_prefix.split())
+        if result.complete and new < wanted:
+            # It stopped before the source was covered: maybe staleness, so ask again fresh.
+            retry = self._decode(request, max_new_words, FRESH)
+            retry.cost = result.cost + retry.cost
+            return retry
+        return result
+
+    def _tokens(self, request: MtRequest, refresh: int) -> tuple[Iterator[int], int, int]:
+        """The token stream for ``request``, the prompt length and how much of it was cached."""
+        llm = self._llm
+        if self._insert is not None:
+            self._insert.prepare(self.prompt.parts(request), refresh)
+            n = self._insert.last_reused + self._insert.last_evaluated
+            return self._insert.generate(self.repeat_penalty), n, self._insert.last_reused
+        tokens = llm.tokenize(self.prompt.render(request).encode("utf-8"), add_bos=True, special=True)
+        cached = _common_prefix_len(llm._input_ids[: llm.n_tokens].tolist(), tokens[:-1])
+        stream = llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=self.repeat_penalty, reset=True)
+        return stream, len(tokens), cached
+
+    def _decode(self, request: MtRequest, max_new_words: int | None, refresh: int) -> MtResult:
         llm = self._llm
         t0 = time.perf_counter()
-        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
-        cached = _common_prefix_len(llm._input_ids[: llm.n_tokens].tolist(), tokens[:-1])
+        stream, n_prompt, cached = self._tokens(request, refresh)
         src_tokens = len(llm.tokenize(request.text.encode("utf-8"), add_bos=False))
-        budget = min(3 * src_tokens + 16, llm.n_ctx() - len(tokens) - 1)
+        budget = min(3 * src_tokens + 16, llm.n_ctx() - n_prompt - 1)
         generated: list[int] = []
         text = ""
         complete = False
         ttft: float | None = None
-        for tok in llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=self.repeat_penalty, reset=True):
+        for tok in stream:
             if ttft is None:
                 ttft = (time.perf_counter() - t0) * 1000
             if tok in self._stop_ids:
@@ -148,7 +188,7 @@ class LlamaEngine:
         cut, reached_end = take_new_words(request.target_prefix, full, max_new_words, complete)
         cost = MtCost(
             wall_ms=(time.perf_counter() - t0) * 1000,
-            prompt_tokens=len(tokens),
+            prompt_tokens=n_prompt,
             cached_tokens=cached,
             generated_tokens=len(generated),
             ttft_ms=ttft,

@@ -28,6 +28,7 @@ def build_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine:
             threads=cfg.threads,
             repeat_penalty=cfg.repeat_penalty,
             directions=cfg.directions,
+            source_insert=cfg.source_insert,
         )
     if cfg.backend == "ctranslate2":
         from rtt.mt.ctranslate2_engine import CTranslate2Engine
