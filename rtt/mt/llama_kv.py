@@ -58,6 +58,7 @@ class SourceInsertCache:
     def __init__(self, llm: Any, n_batch: int = 512) -> None:
         import llama_cpp
         from llama_cpp import _internals
+        from llama_cpp._utils import suppress_stdout_stderr
 
         self._lib = llama_cpp
         self._llm = llm
@@ -66,7 +67,8 @@ class SourceInsertCache:
         params = llm.context_params
         params.n_seq_max = 2
         params.kv_unified = True
-        ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
+        with suppress_stdout_stderr(disable=bool(llm.verbose)):  # llama.cpp logs to stderr
+            ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
         llm._ctx.close()
         llm._ctx = ctx
         llm.n_tokens = 0
