@@ -26,11 +26,9 @@ from typing import Any
 from rtt.errors import BackendUnavailable, ModelMissing
 from rtt.languages import LANGUAGES
 from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
-from rtt.mt.llama_kv import SourceInsertCache
+from rtt.mt.llama_kv import REFRESH_ALL, SourceInsertCache
 from rtt.mt.prompts import PROMPTS, PromptFormat, detect_prompt
 from rtt.mt.repetition import find_loop
-
-FRESH = 1 << 30  # refresh every target cell: no stale ones
 
 
 def _common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
@@ -128,13 +126,13 @@ class LlamaEngine:
         # The sentence's last step sees the whole target fresh: with stale cells, a target
         # written from a shorter source tends to end where that source ended (measured).
         if request.source_complete:
-            return self._decode(request, max_new_words, FRESH)
+            return self._decode(request, max_new_words, REFRESH_ALL)
         result = self._decode(request, max_new_words, self.insert_refresh)
         wanted = 1 if max_new_words is None else max_new_words
         new = len(result.text.split()) - len(request.target_prefix.split())
         if result.complete and new < wanted:
             # It stopped before the source was covered: maybe staleness, so ask again fresh.
-            retry = self._decode(request, max_new_words, FRESH)
+            retry = self._decode(request, max_new_words, REFRESH_ALL)
             retry.cost = result.cost + retry.cost
             return retry
         return result

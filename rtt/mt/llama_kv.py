@@ -34,6 +34,7 @@ from rtt.mt.prompts import PromptParts
 
 SEQ = 0
 SCRATCH = 1  # decodes inserted tokens (a batch must continue its sequence's last position)
+REFRESH_ALL = 1 << 30  # a ``refresh`` that re-evaluates every sep/target cell: none stays stale
 PENALTY_LAST_N = 64  # llama-cpp-python's default window for the repeat penalty
 
 

@@ -88,47 +88,44 @@ def _instructions(request: MtRequest) -> str:
     return " ".join(parts)
 
 
-@dataclass(frozen=True)
-class ChatMlPrompt:
-    """Qwen-style ChatML."""
+class _Rendered:
+    """``render`` for formats that define ``parts``: the prompt is always their concatenation."""
 
-    name: str = "chatml"
-    stop: tuple[str, ...] = ("<|im_end|>", "<|endoftext|>", "\n")
-
-    def parts(self, request: MtRequest) -> PromptParts:
-        return PromptParts(
-            "<|im_start|>system\nYou are a professional translator.<|im_end|>\n"
-            f"<|im_start|>user\n{_instructions(request)}\n\n",
-            request.text,
-            "<|im_end|>\n<|im_start|>assistant\n",
-            request.target_prefix,
-        )
+    def parts(self, request: MtRequest) -> PromptParts:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def render(self, request: MtRequest) -> str:
         return self.parts(request).text
 
 
 @dataclass(frozen=True)
-class GemmaPrompt:
-    """Gemma instruction-tuned turns."""
+class TurnPrompt(_Rendered):
+    """An instruction-tuned chat template: a user turn with the instructions and the source,
+    then the model's turn holding the forced target prefix."""
 
-    name: str = "gemma"
-    stop: tuple[str, ...] = ("<end_of_turn>", "<eos>", "\n")
+    name: str
+    stop: tuple[str, ...]
+    user_open: str  # everything before the instructions
+    sep: str  # closes the user turn and opens the model's
 
     def parts(self, request: MtRequest) -> PromptParts:
-        return PromptParts(
-            f"<start_of_turn>user\n{_instructions(request)}\n\n",
-            request.text,
-            "<end_of_turn>\n<start_of_turn>model\n",
-            request.target_prefix,
-        )
+        return PromptParts(f"{self.user_open}{_instructions(request)}\n\n", request.text, self.sep,
+                           request.target_prefix)
 
-    def render(self, request: MtRequest) -> str:
-        return self.parts(request).text
+
+# Qwen-style ChatML.
+CHATML = TurnPrompt(
+    "chatml", ("<|im_end|>", "<|endoftext|>", "\n"),
+    "<|im_start|>system\nYou are a professional translator.<|im_end|>\n<|im_start|>user\n",
+    "<|im_end|>\n<|im_start|>assistant\n",
+)
+# Gemma instruction-tuned turns.
+GEMMA = TurnPrompt("gemma", ("<end_of_turn>", "<eos>", "\n"), "<start_of_turn>user\n",
+                   "<end_of_turn>\n<start_of_turn>model\n")
 
 
 @dataclass(frozen=True)
-class FewShotPrompt:
+class FewShotPrompt(_Rendered):
     """Plain completion with three example pairs, for base (non-instruction) models."""
 
     name: str = "fewshot"
@@ -146,11 +143,8 @@ class FewShotPrompt:
         prefix = f" {request.target_prefix}" if request.target_prefix else ""
         return PromptParts(f"{head}{src.name}: ", request.text, f"\n{tgt.name}:", prefix)
 
-    def render(self, request: MtRequest) -> str:
-        return self.parts(request).text
 
-
-_FORMATS: tuple[PromptFormat, ...] = (ChatMlPrompt(), GemmaPrompt(), FewShotPrompt())
+_FORMATS: tuple[PromptFormat, ...] = (CHATML, GEMMA, FewShotPrompt())
 PROMPTS: dict[str, PromptFormat] = {p.name: p for p in _FORMATS}
 
 
