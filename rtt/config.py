@@ -38,6 +38,11 @@ class EngineConfig(_Strict):
     # llama only: insert new source words into the KV cache in front of the committed target
     # instead of re-evaluating the target every simultaneous step (rtt/mt/llama_kv.py).
     source_insert: bool = False
+    # Whole sentences are written in chunks of this many source words, the target lagging
+    # `chunk_lag` words behind (rtt/mt/chunked.py); 0 = one pass.  Small LLMs drop clauses of
+    # long sentences in one pass.
+    chunk_words: int = Field(default=0, ge=0)
+    chunk_lag: int = Field(default=3, ge=1)
 
 
 class MtConfig(_Strict):
@@ -91,6 +96,9 @@ class AsrConfig(_Strict):
     partial_interval_ms: int = 500
     max_window_s: float = 15.0
     agreement_n: int = 2
+    # While a pause is decoded as a possible endpoint, start no new non-final MT step (the two
+    # would share the cores; rtt/pipeline/mt_stage.py).
+    mt_yields_to_prefinal: bool = True
 
 
 class TtsConfig(_Strict):

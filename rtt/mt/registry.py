@@ -17,6 +17,15 @@ from rtt.mt.base import MtEngine
 
 
 def build_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine:
+    engine = _backend_engine(name, cfg, store)
+    if cfg.chunk_words:
+        from rtt.mt.chunked import ChunkedEngine
+
+        return ChunkedEngine(engine, cfg.chunk_words, cfg.chunk_lag)
+    return engine
+
+
+def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine:
     if cfg.backend == "llama":
         from rtt.mt.llama_engine import LlamaEngine
 
