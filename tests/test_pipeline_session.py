@@ -332,3 +332,43 @@ async def test_missing_asr_model_is_an_error_event_and_text_still_works() -> Non
     events = await consumer
     assert [e.code for e in of(events, ev.ErrorEvent)] == ["MODEL_MISSING"]
     assert [f.text for f in of(events, ev.FinalTranslation)] == ["HOLA"]
+
+
+async def test_mt_holds_non_final_steps_while_the_prefinal_decode_runs() -> None:
+    from rtt.pipeline.asr_stage import SourceWords
+    from rtt.pipeline.mt_stage import MtStage
+
+    translator = FakeTranslator()
+    out: list[ev.Event] = []
+    finals: list[ev.FinalTranslation] = []
+    stage = MtStage(lambda s, t: translator.simultaneous(s, t), target_lang=lambda: "en", partial_results=True,
+                    now_ms=lambda: 0.0, emit=out.append, on_final=finals.append, tag="t")
+    task = asyncio.create_task(stage.run())
+    stage.hold(True)
+    stage.queue.put_nowait(SourceWords(0, "uno dos tres cuatro", False, "es"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert stage.stats["steps"] == 0 and not out  # held: nothing translated yet
+    stage.queue.put_nowait(SourceWords(0, "cinco", True, "es"))
+    stage.hold(False)
+    stage.queue.put_nowait(None)
+    await asyncio.wait_for(task, 5)
+    # the held words and the final went into one step
+    assert stage.stats["steps"] == 1 and stage.stats["merged_items"] == 1
+    assert finals[0].text == "UNO DOS TRES CUATRO CINCO"
+    assert translator.made[0].pushed == [("uno dos tres cuatro cinco", True)]
+
+
+async def test_final_and_speculation_are_never_held() -> None:
+    from rtt.pipeline.asr_stage import SourceWords
+    from rtt.pipeline.mt_stage import MtStage
+
+    finals: list[ev.FinalTranslation] = []
+    stage = MtStage(lambda s, t: FakeTranslator().simultaneous(s, t), target_lang=lambda: "en",
+                    partial_results=True, now_ms=lambda: 0.0, emit=lambda e: None, on_final=finals.append, tag="t")
+    task = asyncio.create_task(stage.run())
+    stage.hold(True)
+    stage.queue.put_nowait(SourceWords(0, "hola", True, "es"))
+    stage.queue.put_nowait(None)
+    await asyncio.wait_for(task, 5)
+    assert [f.text for f in finals] == ["HOLA"]

@@ -75,6 +75,7 @@ class AsrStage:
         to_mt: Callable[[SourceWords], None],
         on_final_translation: Callable[[FinalTranslation], None],
         tag: str,
+        hold_mt: Callable[[bool], None] = lambda held: None,
     ) -> None:
         self.engine_getter = engine_getter
         self.config = config
@@ -89,6 +90,7 @@ class AsrStage:
         self.emit = emit
         self.to_mt = to_mt
         self.on_final_translation = on_final_translation
+        self.hold_mt = hold_mt
         self.tag = tag
         self.last_language: str | None = None
         self._context: dict[str, str] = {}  # language -> recent final text (Whisper prompt)
@@ -116,6 +118,13 @@ class AsrStage:
                 self.emit(ErrorEvent("ASR_FAILED", f"speech recognition failed: {exc}", self.now_ms()))
 
     async def _utterance(self, engine: AsrEngine, utt: Utterance, queue: asyncio.Queue[Utterance | None]) -> None:
+        try:
+            await self._decode_utterance(engine, utt, queue)
+        finally:
+            self.hold_mt(False)
+
+    async def _decode_utterance(self, engine: AsrEngine, utt: Utterance,
+                                queue: asyncio.Queue[Utterance | None]) -> None:
         lang = self.source_lang
         prompt = self._context.get(lang or self.last_language or "", "") if self.asr_context else ""
         decoder = UtteranceDecoder(engine, self.config, language=lang, prompt=prompt,
@@ -142,7 +151,13 @@ class AsrStage:
                 audio = utt.audio()
                 decoded_upto = len(audio)
                 t0 = time.monotonic()
+                if paused:
+                    # MT waits while this decode runs (see mt_stage); if the pause turns out to
+                    # be the endpoint it keeps waiting until the final's words are queued.
+                    self.hold_mt(True)
                 await self._partial(decoder, utt, audio, prefinal=paused)
+                if not utt.ended:
+                    self.hold_mt(False)
                 # Leave the cores to MT for a while after a slow decode (2-core machines).
                 rest_until = time.monotonic() + PARTIAL_REST * (time.monotonic() - t0)
                 continue
@@ -227,6 +242,7 @@ class AsrStage:
             return
         emitted = asyncio.Event()
         self.to_mt(SourceWords(utt.id, " ".join(final.new_words), True, final.language, timings, emitted, marks))
+        self.hold_mt(False)
         words: list[AsrWord] = []
         try:
             if self.config.word_timestamps:

@@ -9,6 +9,11 @@ the sentence (``speculative=True``).  If the MT worker is idle it finishes the s
 copy of the translator; when the endpoint confirms exactly those words, that result is the
 final translation and the MT time after the endpoint is ~0.  A wrong guess costs one discarded
 step while the worker had nothing else to do.
+
+Yielding to the pre-final decode: while the ASR stage decodes a pause that may be the endpoint,
+no new non-final step starts (:meth:`MtStage.hold`).  On 2 cores a step running beside that
+decode slows it down, and the final then also waits for the step to finish; held words are
+merged into the next step instead (with the final, when the pause was the endpoint).
 """
 
 from __future__ import annotations
@@ -73,6 +78,8 @@ class MtStage:
         self.on_final = on_final
         self.tag = tag
         self._open: dict[int, _Open] = {}
+        self._released = asyncio.Event()  # cleared while the ASR stage holds non-final steps
+        self._released.set()
         self.stats: dict[str, float] = {"steps": 0, "merged_items": 0, "mt_ms_total": 0.0,
                                         "speculations": 0, "speculations_used": 0}
 
@@ -81,6 +88,8 @@ class MtStage:
             item = await self.queue.get()
             if item is None:
                 return
+            if not item.final and not item.speculative and not self._released.is_set():
+                await self._released.wait()
             item = self._merge(item)
             try:
                 if item.speculative:
@@ -93,6 +102,13 @@ class MtStage:
             except Exception as exc:
                 log.exception("%s utt=%d MT failed", self.tag, item.utterance_id)
                 self._fail(item, "MT_FAILED", f"translation failed: {exc}", None)
+
+    def hold(self, held: bool) -> None:
+        """Hold (or release) new non-final steps; finals and speculation always run."""
+        if held:
+            self._released.clear()
+        else:
+            self._released.set()
 
     def _merge(self, item: SourceWords) -> SourceWords:
         """Fold the already-queued words of the same utterance into one step."""

@@ -115,6 +115,7 @@ class Session:
             partial_interval_ms=cfg.asr.partial_interval_ms, partial_results=o.partial_results,
             asr_context=o.asr_context, now_ms=self.now_ms, emit=self._emit,
             to_mt=self.mt.queue.put_nowait, on_final_translation=self._on_final_translation, tag=self.tag,
+            hold_mt=self.mt.hold if cfg.asr.mt_yields_to_prefinal else lambda held: None,
         )
         if o.tts and cfg.tts.enabled:
             self.tts = TtsStage(lambda: self.components.tts, voice=o.tts_voice, now_ms=self.now_ms,
