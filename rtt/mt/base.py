@@ -83,6 +83,11 @@ class MtEngine(Protocol):
     def close(self) -> None: ...
 
 
+# Punctuation that ends a sentence.  A partial target must not end with it: a model given a
+# finished-looking target stops instead of translating the rest of the source.
+SENTENCE_END = ".!?…。！？"
+
+
 def split_words(text: str) -> list[str]:
     return text.split()
 

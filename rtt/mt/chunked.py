@@ -17,10 +17,9 @@ simultaneous policies already feed the inner engine incrementally and pass strai
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from rtt.mt.base import MtCost, MtEngine, MtRequest, MtResult, join_words, split_words
-
-_SENTENCE_END = ".!?…。！？"
+from rtt.mt.base import SENTENCE_END, MtCost, MtEngine, MtRequest, MtResult, join_words, split_words
 
 
 class ChunkedEngine:
@@ -60,7 +59,7 @@ class ChunkedEngine:
         while True:
             read = min(len(words), read + self.chunk_words)
             done = read == len(words)
-            step = _replace(request, join_words(words[:read]), target, done)
+            step = replace(request, text=join_words(words[:read]), target_prefix=target, source_complete=done)
             if done:
                 result = self.inner.continue_prefix(step, None)
                 result.cost = cost + result.cost
@@ -73,16 +72,13 @@ class ChunkedEngine:
             target = _open_ended(result.text)
 
 
-def _replace(request: MtRequest, text: str, target: str, complete: bool) -> MtRequest:
-    return MtRequest(text, request.source_lang, request.target_lang, target, complete,
-                     request.formality, request.hints)
-
-
 def _open_ended(text: str) -> str:
     """A partial translation must not end its sentence: a committed full stop makes the next
-    step treat the target as finished and drop the rest of the source (same rule as the policies)."""
+    step treat the target as finished and drop the rest of the source.  The policies apply the
+    same rule (``SimultaneousPolicy._new_words``) but keep a last word that is only punctuation;
+    here it is dropped."""
     words = split_words(text)
     if words:
-        stripped = words[-1].rstrip(_SENTENCE_END)
+        stripped = words[-1].rstrip(SENTENCE_END)
         words[-1:] = [stripped] if stripped else []
     return join_words(words)

@@ -14,9 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from rtt.mt.base import MtCost, MtEngine, MtRequest, join_words, split_words
-
-_SENTENCE_END = ".!?…。！？"
+from rtt.mt.base import SENTENCE_END, MtCost, MtEngine, MtRequest, join_words, split_words
 
 
 @dataclass(frozen=True)
@@ -127,7 +125,7 @@ class SimultaneousPolicy:
         """
         words = split_words(hypothesis)[len(self._committed):]
         if not final and words:
-            stripped = words[-1].rstrip(_SENTENCE_END)
+            stripped = words[-1].rstrip(SENTENCE_END)
             if stripped and stripped != words[-1]:
                 words[-1] = stripped
         return words
