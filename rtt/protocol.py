@@ -96,6 +96,9 @@ class Features(_Client):
     vad: bool = True
     partial_results: bool = True
     tts: bool = False
+    # Per-word times on final_asr.  Off by default: the alignment pass runs on the same cores
+    # as the final MT step, right when both finals are due (see docs/speech.md).
+    word_timestamps: bool = False
 
 
 class AudioFormat(_Client):
@@ -297,6 +300,15 @@ class PartialAsr(_Server):
     at_ms: float
 
 
+class Word(_Server):
+    """One word of a final transcript on the session's audio clock (ms)."""
+
+    text: str
+    start_ms: float
+    end_ms: float
+    probability: float | None = None
+
+
 class FinalAsr(_Server):
     type: Literal["final_asr"] = "final_asr"
     utterance_id: int
@@ -305,6 +317,8 @@ class FinalAsr(_Server):
     start_ms: float
     end_ms: float
     at_ms: float
+    # Only with features.word_timestamps; null when not requested or not alignable.
+    words: list[Word] | None = None
 
 
 class PartialTranslation(_Server):

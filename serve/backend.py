@@ -42,6 +42,7 @@ class SessionSpec:
     vad: bool = True
     sample_rate: int = 16000
     audio_format: str = "pcm16le"
+    word_timestamps: bool = False
     # REST transcription: finals of the source are all that is needed (no MT when supported).
     transcribe_only: bool = False
 
@@ -177,6 +178,7 @@ class PipelineBackend:
             vad=spec.vad,
             sample_rate=spec.sample_rate,
             audio_format=spec.audio_format,
+            word_timestamps=spec.word_timestamps,
         )
         session: RealtimeSession = Session(self.components, opts, session_id=session_id)
         return session

@@ -66,8 +66,9 @@ def hello_from_proto(h: Any, seq: int | None) -> Hello:
         "session_id": _opt(h.session_id),
         "audio": AudioFormat(encoding=h.encoding or "pcm16le", sample_rate=h.sample_rate or 16000).model_dump()
         if h.encoding in ("", "pcm16le", "opus") else {"encoding": h.encoding},
-        "features": Features(vad=h.vad, partial_results=h.partial_results, tts=h.tts).model_dump()
-        if h.features_set else Features().model_dump(),
+        "features": Features(vad=h.vad, partial_results=h.partial_results, tts=h.tts,
+                             word_timestamps=h.word_timestamps).model_dump()
+        if h.features_set else Features(word_timestamps=h.word_timestamps).model_dump(),
     }
     if seq is not None:
         raw["seq"] = seq
@@ -92,7 +93,9 @@ def to_proto(message: Any) -> Any:
         return pb.ServerMessage(asr=pb.Asr(
             utterance_id=m.utterance_id, is_final=final, text=m.text, committed=getattr(m, "committed", m.text),
             tentative=getattr(m, "tentative", ""), language=m.language or "", start_ms=getattr(m, "start_ms", 0.0),
-            end_ms=getattr(m, "end_ms", 0.0), at_ms=m.at_ms))
+            end_ms=getattr(m, "end_ms", 0.0), at_ms=m.at_ms,
+            words=[pb.Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability or 0.0)
+                   for w in getattr(m, "words", None) or ()]))
     if t == "partial_translation":
         return pb.ServerMessage(translation=pb.Translation(
             utterance_id=m.utterance_id, is_final=False, text=m.text, committed=m.committed, tentative=m.tentative,

@@ -44,6 +44,7 @@ from rtt.protocol import (
     SpeechStarted,
     SpeechStopped,
     TtsAudio,
+    Word,
     decode_base64_audio,
     encode_audio,
 )
@@ -103,6 +104,7 @@ def spec_from_config(cfg: SessionConfig, seq: int | None = None) -> SessionSpec:
         tts=cfg.features.tts,
         tts_voice=cfg.tts_voice,
         vad=cfg.features.vad,
+        word_timestamps=cfg.features.word_timestamps,
         sample_rate=cfg.audio.sample_rate,
         audio_format=cfg.audio.encoding,
     )
@@ -124,8 +126,10 @@ def event_to_message(event: Any, partial_results: bool) -> Any | None:
         return PartialAsr(utterance_id=event.utterance_id, text=event.text, committed=event.committed,
                           tentative=event.tentative, language=event.language, at_ms=event.at_ms)
     if isinstance(event, ev.FinalAsr):
+        words = [Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability)
+                 for w in event.words] or None
         return FinalAsr(utterance_id=event.utterance_id, text=event.text, language=event.language,
-                        start_ms=event.start_ms, end_ms=event.end_ms, at_ms=event.at_ms)
+                        start_ms=event.start_ms, end_ms=event.end_ms, at_ms=event.at_ms, words=words)
     if isinstance(event, ev.SpeechStarted):
         return SpeechStarted(utterance_id=event.utterance_id, at_ms=event.at_ms)
     if isinstance(event, ev.SpeechStopped):

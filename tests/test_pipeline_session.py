@@ -42,6 +42,14 @@ def of(events: list[ev.Event], kind: type) -> list:  # type: ignore[type-arg]
     return [e for e in events if isinstance(e, kind)]
 
 
+async def test_word_timestamps_can_be_turned_off() -> None:
+    # The server's default: no alignment pass beside the final MT step.
+    session, events = await run_session(speech(2.0), realtime=0.5, word_timestamps=False)
+    final_asr = of(events, ev.FinalAsr)[0]
+    assert final_asr.text.split()[:3] == ["uno", "dos", "tres"] and final_asr.words == ()
+    assert of(events, ev.FinalTranslation)[0].source_text == final_asr.text
+
+
 async def test_cascade_emits_every_stage_in_order() -> None:
     session, events = await run_session(speech(2.0), realtime=0.5)
     kinds = [type(e).__name__ for e in events]
@@ -372,3 +380,49 @@ async def test_final_and_speculation_are_never_held() -> None:
     stage.queue.put_nowait(None)
     await asyncio.wait_for(task, 5)
     assert [f.text for f in finals] == ["HOLA"]
+
+
+async def _drive_pause(wait_in_pauses: bool) -> tuple[list[int], list[bool]]:
+    """1 s of speech, then a 120 ms pause while a partial falls due; returns the decoded lengths
+    seen during the pause and the MT holds requested."""
+    from rtt.asr.streaming import StreamingAsrConfig
+    from rtt.pipeline.asr_stage import AsrStage
+    from rtt.pipeline.utterance import Utterance
+
+    asr = ScriptedAsr()
+    holds: list[bool] = []
+    stage = AsrStage(lambda: asr, StreamingAsrConfig(word_timestamps=False), source_lang="es", mode="cascade",
+                     target_lang=lambda: "en", partial_interval_ms=500, partial_results=True, asr_context=False,
+                     now_ms=lambda: 0.0, emit=lambda e: None, to_mt=lambda w: None,
+                     on_final_translation=lambda f: None, tag="t", hold_mt=holds.append,
+                     wait_in_pauses=wait_in_pauses)
+    queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
+    task = asyncio.create_task(stage.run(queue))
+    utt = Utterance(0, 0, 0.0, 0.0)
+    queue.put_nowait(utt)
+
+    async def settle() -> None:
+        for _ in range(50):
+            await asyncio.sleep(0.001)
+
+    utt.append(tone(1.0))
+    await settle()
+    before = len(asr.calls)
+    utt.trailing_silence_ms = 120.0  # silence after the VAD's pad but before the pre-final mark
+    utt.append(silence(0.6))  # a partial is due by audio time
+    await settle()
+    during = [n for n, _ in asr.calls[before:]]
+    utt.end("silence", 16000 + 1600, 0.0)
+    utt.changed.set()
+    queue.put_nowait(None)
+    await asyncio.wait_for(task, 5)
+    return during, holds
+
+
+async def test_a_partial_due_early_in_a_pause_waits_for_the_prefinal_mark() -> None:
+    during, holds = await _drive_pause(wait_in_pauses=True)
+    assert during == []  # nothing started in the first 120 ms of the pause
+    # the final decode (the pause was the endpoint) held MT steps, then released them
+    assert holds.count(True) == 1 and holds[-1] is False  # no pre-final ran: the one hold is the final's
+    during, _ = await _drive_pause(wait_in_pauses=False)
+    assert during == [16000 + 9600]  # the old behaviour: decoded at once, before the speech end

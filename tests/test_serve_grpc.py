@@ -89,6 +89,17 @@ async def test_audio_stream(server):
     assert any(r.WhichOneof("kind") == "speech" and r.speech.started for r in replies)
     finals = [r.translation for r in replies if r.WhichOneof("kind") == "translation" and r.translation.is_final]
     assert finals and finals[0].text.startswith("[en] hello")
+    assert all(not a.words for a in asr)  # word times only on request
+
+
+async def test_word_timestamps_on_request(server):
+    speech, quiet = pcm_tone(1.0), pcm_silence(0.5)
+    frames = [pb.ClientMessage(audio=pb.Audio(data=pcm[i:i + 3200])) for pcm in (speech, quiet)
+              for i in range(0, len(pcm), 3200)]
+    replies = await run_stream(server, [hello(word_timestamps=True), *frames])
+    final = next(r.asr for r in replies if r.WhichOneof("kind") == "asr" and r.asr.is_final)
+    assert [w.text for w in final.words] == final.text.split()
+    assert final.words[1].start_ms == 500.0 and final.words[1].end_ms == 900.0
 
 
 async def test_errors_keep_the_stream_usable(server):

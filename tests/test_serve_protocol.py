@@ -9,10 +9,12 @@ from rtt.config import load_config
 from rtt.errors import ConfigError
 from rtt.protocol import (
     ERROR_CODES,
+    FinalAsr,
     FinalTranslation,
     Hello,
     PartialTranslation,
     ProtocolError,
+    Word,
     parse_client_message,
     parse_server_message,
     parse_session_config,
@@ -28,6 +30,7 @@ def test_hello_roundtrip_and_defaults():
     msg = parse_client_message('{"type": "hello", "target_lang": "en"}')
     assert isinstance(msg, Hello)
     assert msg.source_lang == "auto" and msg.version == 1 and msg.features.vad and not msg.features.tts
+    assert not msg.features.word_timestamps  # opt-in: alignment costs CPU when finals are due
     assert msg.audio.encoding == "pcm16le" and msg.audio.sample_rate == 16000
     # Unknown fields are ignored (forward compatibility), wrong types are not.
     assert parse_client_message('{"type": "hello", "target_lang": "en", "future": 1}').target_lang == "en"
@@ -61,6 +64,11 @@ def test_server_messages_parse_back():
                            latency_ms={"mt": 1.0}, at_ms=5)
     again = parse_server_message(msg.model_dump_json())
     assert again == msg
+    asr = FinalAsr(utterance_id=1, text="hola amigos", language="es", start_ms=0, end_ms=900, at_ms=1200,
+                   words=[Word(text="hola", start_ms=0, end_ms=400, probability=0.9),
+                          Word(text="amigos", start_ms=450, end_ms=900)])
+    assert parse_server_message(asr.model_dump_json()) == asr
+    assert parse_server_message(asr.model_copy(update={"words": None}).model_dump_json()).words is None
 
 
 def test_every_error_code_has_a_status():

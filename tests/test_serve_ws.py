@@ -76,6 +76,21 @@ async def test_audio_json_and_binary_frames(client, server):
         await rt.end()
     session = server.backend.sessions[-1]
     assert session.audio_bytes == len(speech) + len(quiet)
+    assert final_asr.words is None  # not asked for: no alignment cost, no field
+
+
+async def test_word_timestamps_on_request(client, server):
+    async with client.realtime(source_lang="es", target_lang="en",
+                               features={"word_timestamps": True}) as rt:
+        for pcm in (pcm_tone(1.0), pcm_silence(0.5)):
+            for i in range(0, len(pcm), 3200):
+                await rt.send_audio(pcm[i:i + 3200], binary=True)
+        final_asr = await rt.wait_for("final_asr")
+        assert final_asr.words is not None
+        assert [w.text for w in final_asr.words] == final_asr.text.split()
+        assert final_asr.words[1].start_ms == 500.0 and final_asr.words[1].probability == 0.9
+        await rt.end()
+    assert server.backend.sessions[-1].spec.word_timestamps
 
 
 async def test_ping_pong_and_controls(client, server):

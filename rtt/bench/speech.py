@@ -261,7 +261,8 @@ def _direction(lang: str) -> str:
 
 
 async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realtime: bool, stabilization: str,
-                       policy: str | None = None, mode: str = "cascade") -> dict[str, Any]:
+                       policy: str | None = None, mode: str = "cascade",
+                       word_timestamps: bool = False) -> dict[str, Any]:
     import asyncio
 
     from rtt.audio.pcm import encode_pcm16le
@@ -269,7 +270,8 @@ async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realti
 
     target = _direction(clip.lang)
     opts = SessionOptions(source_lang=clip.lang, target_lang=target, stabilization=stabilization,
-                          policy=policy or components.config.policy.name, mode=mode)  # type: ignore[arg-type]
+                          policy=policy or components.config.policy.name, mode=mode,  # type: ignore[arg-type]
+                          word_timestamps=word_timestamps)
     session = Session(components, opts, session_id=clip.name)
     await session.start()
     events: list[Any] = []
@@ -342,6 +344,16 @@ def _clip_metrics(run: dict[str, Any]) -> dict[str, Any]:
             mt_er.append(segment_erasure(shown, ft.text))
     out["asr_erasure"] = asr_er
     out["mt_erasure"] = mt_er
+    return out
+
+
+def _counters(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for r in rows:
+        for stage in ("asr", "mt"):
+            for k, v in r["stats"].get(stage, {}).items():
+                if not k.endswith("_total"):
+                    out.setdefault(stage, {})[k] = out.get(stage, {}).get(k, 0) + v
     return out
 
 
@@ -434,8 +446,11 @@ def run_speech_bench(
     log: Callable[[str], None] = print,
     config_path: str | Path | None = None,
     direct: bool = True,
+    word_timestamps: bool = False,
 ) -> dict[str, Any]:
-    """The FLEURS clips through the live Session at real-time pace (see reports/speech/README.md)."""
+    """The FLEURS clips through the live Session at real-time pace (see reports/speech/README.md).
+
+    ``word_timestamps`` defaults to what the server does (off unless a client asks for them)."""
     import asyncio
 
     out_path = Path(out_path)
@@ -463,7 +478,7 @@ def run_speech_bench(
         rows = []
         for c in sel:
             run = asyncio.run(_stream_clip(components, c, audio[c.name], realtime=realtime, stabilization=stabilization,
-                                           mode=mode))
+                                           mode=mode, word_timestamps=word_timestamps))
             row = _clip_metrics(run)
             log(f"{c.name} [{mode} {stabilization}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
             rows.append(row)
@@ -474,6 +489,7 @@ def run_speech_bench(
         "machine": machine(),
         "load_average_at_start": [round(x, 2) for x in load_avg_start],
         "realtime": realtime,
+        "word_timestamps": word_timestamps,
         "config": {"path": str(config_path or "rtt/data/default.yaml"), "asr": config.asr.model_dump(),
                    "vad": config.vad.model_dump(), "policy": config.policy.model_dump(),
                    "mt_tier": config.mt.default_tier,
@@ -483,6 +499,8 @@ def run_speech_bench(
         "calibration": calibration,
         "clips": len(clips),
         "main": _aggregate(main_rows, clips),
+        # summed over the main run's sessions: decodes by kind, finals reused, MT steps, ...
+        "counters": _counters(main_rows),
         "per_clip": [{k: v for k, v in r.items() if k not in ("asr_erasure", "mt_erasure", "stats")} for r in main_rows],
     }
     write_json(out_path, result)
@@ -518,7 +536,8 @@ def run_speech_bench(
             runs = []
             for c in sel:
                 group = await asyncio.gather(*[_stream_clip(components, c, audio[c.name], realtime=True,
-                                                            stabilization=config.policy.stabilization) for _ in range(n)])
+                                                            stabilization=config.policy.stabilization,
+                                                            word_timestamps=word_timestamps) for _ in range(n)])
                 runs.extend(group)
             return runs
 
@@ -541,6 +560,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--modes", default="fast,aggressive", help="extra stabilization modes, on one clip per language")
     p.add_argument("--concurrency", default="2", help="concurrent stream counts to measure (empty: none)")
     p.add_argument("--no-direct", action="store_true", help="skip the direct (Whisper translate) comparison")
+    p.add_argument("--word-timestamps", action="store_true",
+                   help="sessions ask for per-word times on FinalAsr (the server's default is off)")
     p.add_argument("--out", type=Path, default=REPO / "reports" / "speech" / "bench.json")
     p.set_defaults(func=_cli)
     t = sub.add_parser("asr-tuning", help="what makes a Whisper update cheap (encoder window, prefix, beam)")
@@ -558,6 +579,7 @@ def _cli(args: argparse.Namespace) -> int:
         concurrency=[int(n) for n in args.concurrency.split(",") if n.strip()],
         config_path=args.config,
         direct=not args.no_direct,
+        word_timestamps=args.word_timestamps,
     )
     print(f"wrote {args.out}")
     return 0

@@ -92,6 +92,7 @@ async def _stream(args: argparse.Namespace, audio: Any) -> list[Any]:
         source_lang=args.source, target_lang=args.target, mode=args.mode,
         policy=args.policy or config.policy.name, stabilization=args.stabilization or config.policy.stabilization,
         tier=args.tier, tts=bool(args.tts),
+        word_timestamps=bool(args.srt or args.vtt or args.json),  # subtitles and JSON use them
     )
     session = Session(components, options)
     await session.start()

@@ -76,6 +76,9 @@ class AsrStage:
         on_final_translation: Callable[[FinalTranslation], None],
         tag: str,
         hold_mt: Callable[[bool], None] = lambda held: None,
+        hold_mt_for_final: bool = True,
+        prefinal_silence_ms: float = PREFINAL_SILENCE_MS,
+        wait_in_pauses: bool = True,
     ) -> None:
         self.engine_getter = engine_getter
         self.config = config
@@ -91,10 +94,14 @@ class AsrStage:
         self.to_mt = to_mt
         self.on_final_translation = on_final_translation
         self.hold_mt = hold_mt
+        self.hold_mt_for_final = hold_mt_for_final
+        self.prefinal_silence_ms = prefinal_silence_ms
+        self.wait_in_pauses = wait_in_pauses
         self.tag = tag
         self.last_language: str | None = None
         self._context: dict[str, str] = {}  # language -> recent final text (Whisper prompt)
-        self.stats: dict[str, float] = {"partial_decodes": 0, "final_decodes": 0, "finals_reused": 0,
+        self.stats: dict[str, float] = {"partial_decodes": 0, "prefinal_decodes": 0, "final_decodes": 0,
+                                        "finals_reused": 0, "partials_deferred_in_pause": 0,
                                         "partial_ms_total": 0.0, "final_ms_total": 0.0}
 
     async def run(self, utterances: asyncio.Queue[Utterance | None]) -> None:
@@ -131,6 +138,7 @@ class AsrStage:
                                    fallback_language=self.last_language)
         decoded_upto = 0
         prefinal_done = False
+        deferred = False  # a due partial is waiting out the start of this pause
         rest_until = 0.0
         while not utt.ended:
             if not queue.empty():  # a later utterance is waiting: skip partials, go to the final
@@ -140,18 +148,27 @@ class AsrStage:
                 break
             # A short pause may be the endpoint: decode everything now, so that if the endpoint
             # is confirmed this hypothesis already covers the speech and becomes the final.
-            paused = utt.trailing_silence_ms >= PREFINAL_SILENCE_MS
+            paused = utt.trailing_silence_ms >= self.prefinal_silence_ms
+            # A partial started in the first instants of a pause cannot become the final (its
+            # audio ends before the VAD's speech end), yet it keeps Whisper busy past the
+            # endpoint so the final has to decode again: wait to see whether the pause lasts.
+            pausing = 0.0 < utt.trailing_silence_ms < self.prefinal_silence_ms and self.wait_in_pauses
             if not paused:
                 prefinal_done = False
             fresh = utt.n_samples - decoded_upto
             due = fresh >= self.interval and utt.n_samples >= MIN_PARTIAL_AUDIO_S * SAMPLE_RATE
             resting = time.monotonic() < rest_until
-            if (paused and not prefinal_done and fresh > 0) or (due and not paused and not resting):
+            if due and pausing and not resting and not deferred:
+                deferred = True
+                self.stats["partials_deferred_in_pause"] += 1
+            deferred = deferred and pausing
+            if (paused and not prefinal_done and fresh > 0) or (due and not paused and not pausing and not resting):
                 prefinal_done = prefinal_done or paused
                 audio = utt.audio()
                 decoded_upto = len(audio)
                 t0 = time.monotonic()
                 if paused:
+                    self.stats["prefinal_decodes"] += 1
                     # MT waits while this decode runs (see mt_stage); if the pause turns out to
                     # be the endpoint it keeps waiting until the final's words are queued.
                     self.hold_mt(True)
@@ -191,6 +208,8 @@ class AsrStage:
         audio = utt.audio(utt.speech_end_samples or None)
         if not len(audio):
             return
+        if self.hold_mt_for_final:
+            self.hold_mt(True)  # a final decode is on the critical path, like the pre-final one
         t0 = time.perf_counter()
         log.debug("%s utt=%d final on %.2f s (speech end), last partial saw %.2f s", self.tag, utt.id,
                   len(audio) / SAMPLE_RATE, (decoder.last.audio_samples if decoder.last else 0) / SAMPLE_RATE)

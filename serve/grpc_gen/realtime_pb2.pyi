@@ -1,7 +1,7 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -22,7 +22,7 @@ class ClientMessage(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., has_seq: bool = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., audio: _Optional[_Union[Audio, _Mapping]] = ..., text: _Optional[_Union[Text, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set")
+    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANG_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +41,7 @@ class Hello(_message.Message):
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     FEATURES_SET_FIELD_NUMBER: _ClassVar[int]
+    WORD_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     version: int
     session_id: str
     source_lang: str
@@ -59,7 +60,8 @@ class Hello(_message.Message):
     encoding: str
     sample_rate: int
     features_set: bool
-    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ...) -> None: ...
+    word_timestamps: bool
+    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ...) -> None: ...
 
 class Audio(_message.Message):
     __slots__ = ("data",)
@@ -136,7 +138,7 @@ class Ack(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., duplicate: bool = ...) -> None: ...
 
 class Asr(_message.Message):
-    __slots__ = ("utterance_id", "is_final", "text", "committed", "tentative", "language", "start_ms", "end_ms", "at_ms")
+    __slots__ = ("utterance_id", "is_final", "text", "committed", "tentative", "language", "start_ms", "end_ms", "at_ms", "words")
     UTTERANCE_ID_FIELD_NUMBER: _ClassVar[int]
     IS_FINAL_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +148,7 @@ class Asr(_message.Message):
     START_MS_FIELD_NUMBER: _ClassVar[int]
     END_MS_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
     utterance_id: int
     is_final: bool
     text: str
@@ -155,7 +158,20 @@ class Asr(_message.Message):
     start_ms: float
     end_ms: float
     at_ms: float
-    def __init__(self, utterance_id: _Optional[int] = ..., is_final: bool = ..., text: _Optional[str] = ..., committed: _Optional[str] = ..., tentative: _Optional[str] = ..., language: _Optional[str] = ..., start_ms: _Optional[float] = ..., end_ms: _Optional[float] = ..., at_ms: _Optional[float] = ...) -> None: ...
+    words: _containers.RepeatedCompositeFieldContainer[Word]
+    def __init__(self, utterance_id: _Optional[int] = ..., is_final: bool = ..., text: _Optional[str] = ..., committed: _Optional[str] = ..., tentative: _Optional[str] = ..., language: _Optional[str] = ..., start_ms: _Optional[float] = ..., end_ms: _Optional[float] = ..., at_ms: _Optional[float] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
+
+class Word(_message.Message):
+    __slots__ = ("text", "start_ms", "end_ms", "probability")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    START_MS_FIELD_NUMBER: _ClassVar[int]
+    END_MS_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    start_ms: float
+    end_ms: float
+    probability: float
+    def __init__(self, text: _Optional[str] = ..., start_ms: _Optional[float] = ..., end_ms: _Optional[float] = ..., probability: _Optional[float] = ...) -> None: ...
 
 class Translation(_message.Message):
     __slots__ = ("utterance_id", "is_final", "text", "committed", "tentative", "source_text", "source_lang", "target_lang", "latency_ms", "source_read", "at_ms")
