@@ -7,6 +7,7 @@ of it, so what was measured is what gets served.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Literal
 
@@ -138,14 +139,56 @@ DEFAULT_CONFIG_PATH = Path(__file__).parent / "data" / "default.yaml"
 
 
 def load_config(path: str | Path | None = None) -> RttConfig:
+    """Load a config file; one that says ``extends: FILE`` is an overlay on FILE.
+
+    ``FILE`` is ``default`` (the packaged default) or a path relative to the overlay.  Mappings
+    merge key by key (so an overlay can change one engine setting or add an engine); any other
+    value, lists included, replaces the base's.  An A/B arm is then the few lines it changes.
+    """
     src = Path(path) if path else DEFAULT_CONFIG_PATH
+    return parse_config(read_config_mapping(src), str(src))
+
+
+def read_config_mapping(src: Path) -> Any:
+    """The raw mapping of a config file with its ``extends`` chain resolved (not validated)."""
+    return _read_layered(src, ())
+
+
+def _read_yaml(src: Path) -> Any:
     try:
-        raw = yaml.safe_load(src.read_text(encoding="utf-8"))
+        return yaml.safe_load(src.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {src} does not exist", path=str(src)) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {src} is not valid YAML: {exc}", path=str(src)) from exc
-    return parse_config(raw, str(src))
+
+
+def _read_layered(src: Path, chain: tuple[Path, ...]) -> Any:
+    if src.resolve() in chain:
+        raise ConfigError(f"config {src} extends itself (through {' -> '.join(map(str, chain))})", path=str(src))
+    raw = _read_yaml(src)
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    overlay = dict(raw)
+    base_ref = overlay.pop("extends")
+    if not isinstance(base_ref, str) or not base_ref:
+        raise ConfigError(f"config {src}: extends must name a file or 'default'", path=str(src))
+    base_path = DEFAULT_CONFIG_PATH if base_ref == "default" else src.parent / base_ref
+    base = _read_layered(base_path, (*chain, src.resolve()))
+    if not isinstance(base, dict):
+        raise ConfigError(f"config {base_path} (extended by {src}) must be a mapping", path=str(base_path))
+    return deep_merge(base, overlay)
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: mappings merge key by key, anything else replaces."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def parse_config(raw: Any, origin: str = "<dict>") -> RttConfig:

@@ -8,7 +8,6 @@ sweep of policies, stabilization).  ``rtt experiment run`` evaluates it and writ
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rtt.config import DEFAULT_CONFIG_PATH, RttConfig, parse_config
+from rtt.config import DEFAULT_CONFIG_PATH, RttConfig, deep_merge, parse_config, read_config_mapping
 from rtt.datasets import REPO_ROOT
 from rtt.errors import ConfigError
 from rtt.eval.provenance import environment, model_versions
@@ -101,22 +100,11 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     return spec
 
 
-def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def experiment_config(spec: ExperimentSpec) -> tuple[RttConfig, str]:
     base_path = spec.resolve(spec.base_config) if spec.base_config else DEFAULT_CONFIG_PATH
-    try:
-        raw = yaml.safe_load(base_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"base config {base_path} does not exist", path=str(base_path)) from exc
+    raw = read_config_mapping(base_path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"base config {base_path} must be a mapping", path=str(base_path))
     merged = deep_merge(raw, spec.config)
     merged["name"] = spec.name  # the experiment names the config it measured
     return parse_config(merged, f"{spec.origin} (base {base_path})"), str(base_path)
