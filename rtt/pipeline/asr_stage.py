@@ -149,9 +149,10 @@ class AsrStage:
             # A short pause may be the endpoint: decode everything now, so that if the endpoint
             # is confirmed this hypothesis already covers the speech and becomes the final.
             paused = utt.trailing_silence_ms >= self.prefinal_silence_ms
-            # A partial started in the first instants of a pause cannot become the final (its
-            # audio ends before the VAD's speech end), yet it keeps Whisper busy past the
-            # endpoint so the final has to decode again: wait to see whether the pause lasts.
+            # A partial begun in the first instants of a pause (before the VAD's speech pad has
+            # passed) cannot become the final, yet it keeps Whisper busy past the endpoint and
+            # the final is decoded again.  So a partial due then waits for the pre-final mark
+            # (at most prefinal_silence_ms, and only in pauses) or for the speech to resume.
             pausing = 0.0 < utt.trailing_silence_ms < self.prefinal_silence_ms and self.wait_in_pauses
             if not paused:
                 prefinal_done = False
