@@ -106,6 +106,15 @@ def cues_from_events(events: Iterable[Event], track: Track = "translation", max_
     return [c for c in cues if c.text.strip()]
 
 
+def cues_from_spans(spans: Iterable[tuple[float, float, str]], max_chars: int = 2 * LINE_CHARS) -> list[Cue]:
+    """Cues for texts known only with their audio span (e.g. retained finals on the server):
+    each span is cut into cues of at most two lines, timed proportionally to characters."""
+    cues: list[Cue] = []
+    for start, end, text in sorted(spans, key=lambda s: s[0]):
+        cues.extend(_split_even(text, start, end, max_chars))
+    return [c for c in cues if c.text.strip()]
+
+
 def _stamp(ms: float, sep: str) -> str:
     total = max(0, int(round(ms)))
     h, rem = divmod(total, 3_600_000)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -20,6 +20,7 @@ from rtt.protocol import (
     TranslateResponse,
     TranslationItem,
 )
+from rtt.subtitles import cues_from_spans, format_srt, format_webvtt
 from serve.audio import check_clip_duration, decode_clip, pcm_to_pipeline_rate
 from serve.auth import Principal
 from serve.backend import language_infos
@@ -157,6 +158,26 @@ async def transcript(session_id: str, principal: AuthDep, state: StateDep) -> di
     if entries is None:
         raise ProtocolError("NOT_FOUND", "no retained transcript for this session (retention may be off)")
     return {"session_id": session_id, "entries": entries}
+
+
+@router.get("/v1/sessions/{session_id}/subtitles", tags=["data"], response_class=PlainTextResponse,
+            responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}}}})
+async def subtitles(session_id: str, principal: AuthDep, state: StateDep,
+                    fmt: Annotated[Literal["vtt", "srt"], Query(alias="format")] = "vtt",
+                    track: Literal["translation", "transcript"] = "translation") -> PlainTextResponse:
+    """WebVTT or SRT for a session's retained finals (speech only: text input has no audio time).
+
+    Needs transcript retention (``serve.retention.transcripts``); each utterance is cut into cues
+    of at most two 42-character lines within its audio span."""
+    entries = state.transcripts.get(session_id, principal.id)
+    if entries is None:
+        raise ProtocolError("NOT_FOUND", "no retained transcript for this session (retention may be off)")
+    key = "text" if track == "translation" else "source_text"
+    cues = cues_from_spans((e["audio_start_ms"], e["audio_end_ms"], e[key]) for e in entries
+                           if e.get("audio_start_ms") is not None and e.get("audio_end_ms") is not None)
+    if fmt == "srt":
+        return PlainTextResponse(format_srt(cues), media_type="application/x-subrip")
+    return PlainTextResponse(format_webvtt(cues), media_type="text/vtt")
 
 
 @router.delete("/v1/sessions/{session_id}", tags=["data"])

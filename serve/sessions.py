@@ -424,7 +424,9 @@ class ManagedSession:
             self.id,
             self.principal.id,
             {"utterance_id": event.utterance_id, "source_text": event.source_text, "text": event.text,
-             "source_lang": event.source_lang, "target_lang": event.target_lang, "at": time.time()},
+             "source_lang": event.source_lang, "target_lang": event.target_lang, "at": time.time(),
+             # where the utterance sits in the session's audio (null for text input): subtitles
+             "audio_start_ms": event.audio_start_ms, "audio_end_ms": event.audio_end_ms},
         )
 
 

@@ -110,6 +110,8 @@ class PlumbingSession:
         self._words: list[str] = []
         self._speech_frames = 0
         self._quiet_frames = 0
+        self._frames_seen = 0  # the session's audio clock, in frames
+        self._speech_start_ms = 0.0
         self._in_speech = False
         self._paused = False
         self._closed = False
@@ -149,7 +151,8 @@ class PlumbingSession:
         utt, self._utt = self._utt, self._utt + 1
         self._spawn(self._final(utt, source, None))
 
-    async def _final(self, utt: int, source: str, asr_done_ms: float | None) -> None:
+    async def _final(self, utt: int, source: str, asr_done_ms: float | None,
+                     span: tuple[float, float] | None = None) -> None:
         t0 = self._now()
         if self.final_delay_s:
             await asyncio.to_thread(time.sleep, self.final_delay_s)
@@ -160,7 +163,8 @@ class PlumbingSession:
         now = self._now()
         await self._events.put(ev.FinalTranslation(
             utt, target, source, self.spec.source_lang, self.target, now,
-            latency_ms={"mt": now - t0, "endpoint_to_final": now - (asr_done_ms or t0)}))
+            latency_ms={"mt": now - t0, "endpoint_to_final": now - (asr_done_ms or t0)},
+            audio_start_ms=span[0] if span else None, audio_end_ms=span[1] if span else None))
         if self.spec.tts:  # plumbing "speech": two chunks of a quiet tone
             for i in range(2):
                 await self._events.put(ev.TtsAudio(utt, i, pcm_tone(0.1, 22050, 0.05), 22050, i == 1, self._now()))
@@ -188,11 +192,13 @@ class PlumbingSession:
             await self._frame(rms > 0.02)
 
     async def _frame(self, speech: bool) -> None:
+        self._frames_seen += 1
         if speech:
             self._quiet_frames = 0
             if not self._in_speech:
                 self._in_speech = True
                 self._speech_frames = 0
+                self._speech_start_ms = float((self._frames_seen - 1) * self.FRAME_MS)
                 await self._events.put(ev.SpeechStarted(self._utt, self._now()))
             self._speech_frames += 1
             if self._speech_frames % 25 == 0 and self.spec.partial_results:  # every 0.5 s of speech
@@ -214,8 +220,10 @@ class PlumbingSession:
         # plumbing word times: the words spread evenly over the utterance, only when asked for
         words = tuple(ev.WordTiming(w, 500.0 * i, 500.0 * i + 400.0, 0.9) for i, w in enumerate(text.split())
                       ) if self.spec.word_timestamps else ()
-        await self._events.put(ev.FinalAsr(utt, text, "es", 0.0, now, now, words))
-        self._spawn(self._final(utt, text, now))
+        start = self._speech_start_ms
+        end = start + self._speech_frames * self.FRAME_MS
+        await self._events.put(ev.FinalAsr(utt, text, "es", start, end, now, words))
+        self._spawn(self._final(utt, text, now, (start, end)))
 
     async def commit(self) -> None:
         if self._in_speech:

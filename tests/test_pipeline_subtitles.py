@@ -44,3 +44,14 @@ def test_direct_mode_translations_are_placed_by_their_audio_span() -> None:
                           audio_start_ms=1200.0, audio_end_ms=4200.0)
     cues = cues_from_events([ft])
     assert len(cues) == 1 and cues[0].start_ms == 1200.0 and cues[0].end_ms == 4200.0
+
+
+def test_cues_from_spans_are_ordered_and_stay_inside_each_span() -> None:
+    from rtt.subtitles import cues_from_spans
+
+    long = "a sentence long enough that it has to be cut into more than one cue of two lines each"
+    cues = cues_from_spans([(5000.0, 9000.0, long), (0.0, 1200.0, "first"), (9500.0, 9600.0, " ")], max_chars=42)
+    assert cues[0] == Cue(0.0, 1200.0, "first")
+    rest = cues[1:]
+    assert len(rest) >= 2 and rest[0].start_ms == 5000.0 and abs(rest[-1].end_ms - 9000.0) < 1e-6
+    assert " ".join(c.text for c in rest) == long  # the blank span makes no cue

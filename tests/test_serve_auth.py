@@ -19,7 +19,14 @@ from serve.auth import Authenticator, Principal, hash_key
 from serve.redact import RedactingFilter
 from serve.server import check_bind_safety, is_loopback
 from serve.settings import load_serve_settings
-from tests.serve_fixtures import running_server, self_signed_cert, serve_settings, start_server
+from tests.serve_fixtures import (
+    pcm_silence,
+    pcm_tone,
+    running_server,
+    self_signed_cert,
+    serve_settings,
+    start_server,
+)
 
 KEY = "test-key-0123456789"
 ENV_KEY = "env-key-abcdef"
@@ -167,6 +174,30 @@ async def test_retention_and_deletion(server):
             assert r.status_code == 200 and r.json()["deleted"]["sessions_closed"] >= 1
             assert (await rt.wait_for("session.ended")).reason == "deleted"
         assert server.state.transcripts.get(open_sid, server.state.auth.principal_for_key(KEY).id) is None
+
+
+async def test_subtitles_of_a_retained_session(server):
+    h = {"Authorization": f"Bearer {KEY}"}
+    async with RttClient(server.base_url, api_key=KEY) as client, \
+            client.realtime(source_lang="es", target_lang="en") as rt:
+        for pcm in (pcm_silence(0.5), pcm_tone(1.0), pcm_silence(0.5)):  # speech from 0.5 to 1.5 s
+            await rt.send_audio(pcm, binary=True)
+        await rt.wait_for("final_translation")
+        await rt.send_text("solo texto", final=True)  # text input has no audio time: no cue
+        await rt.wait_for("final_translation")
+        sid = rt.session_id
+        await rt.end()
+    url = f"{server.base_url}/v1/sessions/{sid}/subtitles"
+    vtt = httpx.get(url, headers=h)
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+    assert vtt.text.startswith("WEBVTT\n\n00:00:00.500 --> 00:00:01.500\n[en] hello")
+    assert "solo" not in vtt.text
+    srt = httpx.get(url, params={"format": "srt", "track": "transcript"}, headers=h)
+    assert srt.headers["content-type"].startswith("application/x-subrip")
+    assert srt.text.startswith("1\n00:00:00,500 --> 00:00:01,500\nhola")
+    assert httpx.get(url, params={"format": "txt"}, headers=h).status_code == 400
+    other = httpx.get(url, headers={"Authorization": f"Bearer {ENV_KEY}"})
+    assert other.status_code == 404 and other.json()["error"]["code"] == "NOT_FOUND"
 
 
 def test_no_retention_by_default():
