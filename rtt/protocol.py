@@ -467,6 +467,7 @@ class Segment(_Rest):
     end_ms: float
     language: str | None = None
     translation: str | None = None
+    words: list[Word] | None = None  # with ?word_timestamps=true; times are clip-relative ms
 
 
 class ClipResponse(_Rest):

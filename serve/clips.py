@@ -12,7 +12,7 @@ from typing import Any
 from rtt.errors import RttError
 from rtt.languages import check_pair
 from rtt.pipeline import events as ev
-from rtt.protocol import ClipResponse, ProtocolError, Segment
+from rtt.protocol import ClipResponse, ProtocolError, Segment, Word
 from serve.backend import SessionSpec
 from serve.sessions import rtt_error_to_protocol
 
@@ -25,7 +25,8 @@ def _placeholder_target(source_lang: str) -> str:
     return "es" if source_lang == "en" else "en"
 
 
-async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: str | None) -> ClipResponse:
+async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: str | None,
+                       word_timestamps: bool = False) -> ClipResponse:
     try:
         check_pair(source_lang, target_lang or _placeholder_target(source_lang))
     except RttError as exc:
@@ -37,6 +38,7 @@ async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: st
         vad=True,
         sample_rate=PIPELINE_RATE,
         transcribe_only=target_lang is None,
+        word_timestamps=word_timestamps,
     )
     try:
         session = state.backend.open_session(spec)
@@ -77,6 +79,8 @@ async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: st
             end_ms=a.end_ms if a is not None else 0.0,
             language=a.language if a is not None else (t.source_lang if t is not None else None),
             translation=t.text if (t is not None and target_lang) else None,
+            words=[Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability)
+                   for w in a.words] if (word_timestamps and a is not None and a.words) else None,
         ))
     language = next((s.language for s in segments if s.language), None)
     return ClipResponse(

@@ -99,7 +99,7 @@ async def _clip_bytes(request: Request, state: ServeState, file: UploadFile | No
 
 async def _clip(
     request: Request, state: ServeState, principal: Principal, file: UploadFile | None,
-    source_lang: str, target_lang: str | None, sample_rate: int,
+    source_lang: str, target_lang: str | None, sample_rate: int, word_timestamps: bool = False,
 ) -> ClipResponse:
     t0 = time.perf_counter()
     await state.limiter.check_request(principal)
@@ -107,7 +107,7 @@ async def _clip(
     pcm = await _clip_bytes(request, state, file, sample_rate)
     await state.limiter.check_audio(principal, len(pcm) / 2 / 16000)
     async with state.gate:
-        result = await process_clip(state, pcm, source_lang, target_lang)
+        result = await process_clip(state, pcm, source_lang, target_lang, word_timestamps)
     result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
     return result
 
@@ -118,10 +118,11 @@ async def transcribe(
     file: UploadFile | None = None,
     source_lang: Annotated[str, Query()] = "auto",
     sample_rate: Annotated[int, Query()] = 16000,
+    word_timestamps: Annotated[bool, Query()] = False,
 ) -> ClipResponse:
     """A clip of at most ``serve.sizes.max_clip_seconds`` (60 s): multipart ``file`` (ogg, flac,
-    wav, mp3, webm) or a raw PCM16LE 16 kHz body."""
-    return await _clip(request, state, principal, file, source_lang, None, sample_rate)
+    wav, mp3, webm) or a raw PCM16LE 16 kHz body.  ``word_timestamps`` adds ``segments[].words``."""
+    return await _clip(request, state, principal, file, source_lang, None, sample_rate, word_timestamps)
 
 
 @router.post("/v1/speech-translate", response_model=ClipResponse, tags=["speech"])
@@ -131,8 +132,9 @@ async def speech_translate(
     file: UploadFile | None = None,
     source_lang: Annotated[str, Query()] = "auto",
     sample_rate: Annotated[int, Query()] = 16000,
+    word_timestamps: Annotated[bool, Query()] = False,
 ) -> ClipResponse:
-    return await _clip(request, state, principal, file, source_lang, target_lang, sample_rate)
+    return await _clip(request, state, principal, file, source_lang, target_lang, sample_rate, word_timestamps)
 
 
 @router.get("/v1/languages", response_model=LanguagesResponse, tags=["text"])

@@ -168,9 +168,14 @@ def test_speech_translate_raw_pcm_and_errors(http):
     body = r.json()
     assert body["segments"] and body["text"].startswith("hola")
     assert body["translation"].startswith("[en]") and body["duration_s"] == 1.5
+    assert body["segments"][0]["words"] is None  # not asked for
     r = http.post("/v1/transcribe", params={"source_lang": "es"}, content=pcm,
                   headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 200 and r.json()["translation"] is None
+    r = http.post("/v1/transcribe", params={"source_lang": "es", "word_timestamps": "true"}, content=pcm,
+                  headers={"Content-Type": "application/octet-stream"})
+    seg = r.json()["segments"][0]
+    assert [w["text"] for w in seg["words"]] == seg["text"].split() and seg["words"][1]["start_ms"] == 500.0
     r = http.post("/v1/transcribe", content=b"\x00\x01\x02", headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 400 and error_of(r)["code"] == "INVALID_AUDIO"
     r = http.post("/v1/transcribe", files={"file": ("x.ogg", b"definitely not audio")})
