@@ -103,7 +103,7 @@ class AsrConfig(_Strict):
     # ... and while the final itself is decoded (when the pre-final hypothesis cannot be reused).
     mt_yields_to_final: bool = True
     # Silence after which the pending audio is decoded as a possible endpoint (the "pre-final").
-    prefinal_silence_ms: int = Field(default=200, ge=0)
+    prefinal_silence_ms: int = Field(default=200, ge=1)
     # A partial that falls due in a pause shorter than that waits to see whether it lasts: begun
     # then, it could not serve as the final but would keep Whisper busy past the endpoint.
     partials_wait_in_pauses: bool = True
