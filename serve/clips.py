@@ -12,9 +12,9 @@ from typing import Any
 from rtt.errors import RttError
 from rtt.languages import check_pair
 from rtt.pipeline import events as ev
-from rtt.protocol import ClipResponse, ProtocolError, Segment, Word
+from rtt.protocol import ClipResponse, ProtocolError, Segment
 from serve.backend import SessionSpec
-from serve.sessions import rtt_error_to_protocol
+from serve.sessions import rtt_error_to_protocol, wire_words
 
 CHUNK_BYTES = 16000  # 0.5 s of 16 kHz PCM16 per push
 PIPELINE_RATE = 16000
@@ -79,8 +79,7 @@ async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: st
             end_ms=a.end_ms if a is not None else 0.0,
             language=a.language if a is not None else (t.source_lang if t is not None else None),
             translation=t.text if (t is not None and target_lang) else None,
-            words=[Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability)
-                   for w in a.words] if (word_timestamps and a is not None and a.words) else None,
+            words=wire_words(a.words) if (word_timestamps and a is not None) else None,
         ))
     language = next((s.language for s in segments if s.language), None)
     return ClipResponse(

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +111,12 @@ def spec_from_config(cfg: SessionConfig, seq: int | None = None) -> SessionSpec:
     )
 
 
+def wire_words(words: Sequence[ev.WordTiming]) -> list[Word] | None:
+    """A final's word times as protocol ``Word``s; None when there are none (not requested)."""
+    return [Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability)
+            for w in words] or None
+
+
 def event_to_message(event: Any, partial_results: bool) -> Any | None:
     if isinstance(event, ev.PartialTranslation):
         if not partial_results:
@@ -126,10 +133,9 @@ def event_to_message(event: Any, partial_results: bool) -> Any | None:
         return PartialAsr(utterance_id=event.utterance_id, text=event.text, committed=event.committed,
                           tentative=event.tentative, language=event.language, at_ms=event.at_ms)
     if isinstance(event, ev.FinalAsr):
-        words = [Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability)
-                 for w in event.words] or None
         return FinalAsr(utterance_id=event.utterance_id, text=event.text, language=event.language,
-                        start_ms=event.start_ms, end_ms=event.end_ms, at_ms=event.at_ms, words=words)
+                        start_ms=event.start_ms, end_ms=event.end_ms, at_ms=event.at_ms,
+                        words=wire_words(event.words))
     if isinstance(event, ev.SpeechStarted):
         return SpeechStarted(utterance_id=event.utterance_id, at_ms=event.at_ms)
     if isinstance(event, ev.SpeechStopped):

@@ -116,7 +116,7 @@ class Session:
             asr_context=o.asr_context, now_ms=self.now_ms, emit=self._emit,
             to_mt=self.mt.queue.put_nowait, on_final_translation=self._on_final_translation, tag=self.tag,
             hold_mt=self.mt.hold if cfg.asr.mt_yields_to_prefinal else lambda held: None,
-            hold_mt_for_final=cfg.asr.mt_yields_to_prefinal and cfg.asr.mt_yields_to_final,
+            hold_mt_for_final=cfg.asr.mt_yields_to_final,  # a no-op when hold_mt is (no yielding at all)
             prefinal_silence_ms=cfg.asr.prefinal_silence_ms,
             wait_in_pauses=cfg.asr.partials_wait_in_pauses,
         )
