@@ -36,6 +36,9 @@ class EngineConfig(_Strict):
     compute_type: str = "int8"
     # Directions this engine serves ("es-en"); empty = every direction it supports.
     directions: list[str] = Field(default_factory=list)
+    # llama only: serve only pairs of these languages (a model whose vocabulary was cut to
+    # their script, e.g. gemma3-270m-q4km-latin); empty = no restriction.
+    languages: list[str] = Field(default_factory=list)
     # llama only: insert new source words into the KV cache in front of the committed target
     # instead of re-evaluating the target every simultaneous step (rtt/mt/llama_kv.py).
     source_insert: bool = False

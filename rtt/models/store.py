@@ -145,6 +145,8 @@ class ModelStore:
         if not (directory / MANIFEST).is_file():
             spec = self.catalog.get(name)
             hint = f" (ships in: {', '.join(spec.packages[:3])}{'…' if spec and len(spec.packages) > 3 else ''})" if spec else ""
+            if spec and spec.derived_from:
+                hint = f" (computed from {spec.derived_from})"
             raise ModelMissing(
                 f"model {name!r} is not in the store at {self.root}; run `rtt models pull {name}`{hint}",
                 model=name,
@@ -174,10 +176,21 @@ class ModelStore:
         target = self.model_dir(name)
         if self.is_ready(name):
             return target
+        if spec.derived_from:
+            base = self.pull(spec.derived_from, wheel_dir=wheel_dir, allow_download=allow_download,
+                             progress=progress, keep_wheels=keep_wheels)
+            target.mkdir(parents=True, exist_ok=True)
+            files = {mf.name: self._derive(spec, mf, base, target, progress) for mf in spec.files}
+            manifest: dict[str, object] = {
+                "name": spec.name, "kind": spec.kind, "license": spec.license,
+                "derived_from": spec.derived_from, "derivation": spec.derivation, "files": files,
+            }
+            (target / MANIFEST).write_text(json.dumps(manifest, indent=2))
+            return target
         wheels = wheel_dir or (self.root / ".wheels")
         source = PackageSource(wheels, allow_download=allow_download)
         target.mkdir(parents=True, exist_ok=True)
-        files: dict[str, dict[str, object]] = {}
+        files = {}
         for mf in spec.files:
             files[mf.name] = self._assemble(spec, mf, source, target, progress)
         manifest = {
@@ -216,17 +229,46 @@ class ModelStore:
                     if progress:
                         progress(mf.name, i + 1, len(mf.parts))
             digest = h.hexdigest()
-            if mf.sha256 and digest != mf.sha256:
-                raise ModelMissing(
-                    f"{spec.name}/{mf.name}: sha256 {digest[:12]}… does not match the pinned {mf.sha256[:12]}…; "
-                    "a package changed upstream",
-                    model=spec.name,
-                )
+            self._check_pin(spec, mf, digest)
             os.replace(tmp_name, target / mf.name)
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
         return {"sha256": digest, "size": size}
+
+    def _derive(
+        self,
+        spec: PackagedModel,
+        mf: ModelFile,
+        base: Path,
+        target: Path,
+        progress: Callable[[str, int, int], None] | None,
+    ) -> dict[str, object]:
+        from rtt.models.derive import derive_file
+
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{mf.name}.", dir=target)
+        os.close(fd)
+        try:
+            details = derive_file(str(spec.derivation), base / mf.name, Path(tmp_name))
+            digest = sha256_file(Path(tmp_name))
+            self._check_pin(spec, mf, digest)
+            size = os.path.getsize(tmp_name)
+            os.replace(tmp_name, target / mf.name)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        if progress:
+            progress(mf.name, 1, 1)
+        return {"sha256": digest, "size": size, "from": f"{spec.derived_from}/{mf.name}", **details}
+
+    @staticmethod
+    def _check_pin(spec: PackagedModel, mf: ModelFile, digest: str) -> None:
+        if mf.sha256 and digest != mf.sha256:
+            raise ModelMissing(
+                f"{spec.name}/{mf.name}: sha256 {digest[:12]}… does not match the pinned {mf.sha256[:12]}…; "
+                "a package changed upstream",
+                model=spec.name,
+            )
 
     # -- verify / list / remove -------------------------------------------------------------
     def verify(self, name: str) -> ModelStatus:

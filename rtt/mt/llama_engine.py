@@ -53,6 +53,7 @@ class LlamaEngine:
         threads: int | None = None,
         repeat_penalty: float = 1.1,
         directions: Sequence[str] = (),
+        languages: Sequence[str] = (),
         source_insert: bool = False,
         insert_refresh: int = 4,
     ) -> None:
@@ -72,6 +73,7 @@ class LlamaEngine:
         self.model_path = path
         self.repeat_penalty = repeat_penalty
         self.directions = set(directions)
+        self.languages = set(languages)
         self._lock = threading.Lock()
         self._llm: Any = Llama(
             model_path=str(path),
@@ -94,6 +96,8 @@ class LlamaEngine:
 
     # -- MtEngine ---------------------------------------------------------------------------
     def supports(self, source_lang: str, target_lang: str) -> bool:
+        if self.languages and not {source_lang, target_lang} <= self.languages:
+            return False
         if self.directions:
             return f"{source_lang}-{target_lang}" in self.directions
         return source_lang in LANGUAGES and target_lang in LANGUAGES and source_lang != target_lang

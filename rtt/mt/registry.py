@@ -37,6 +37,7 @@ def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine
             threads=cfg.threads,
             repeat_penalty=cfg.repeat_penalty,
             directions=cfg.directions,
+            languages=cfg.languages,
             source_insert=cfg.source_insert,
         )
     if cfg.backend == "ctranslate2":
