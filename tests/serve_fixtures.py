@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 
 from rtt.config import RttConfig, load_config
@@ -416,3 +418,44 @@ def pcm_tone(seconds: float, rate: int = 16000, amplitude: float = 0.3, freq: fl
 
 def pcm_silence(seconds: float, rate: int = 16000) -> bytes:
     return b"\x00\x00" * int(seconds * rate)
+
+
+class EventReader:
+    """Reads an SSE stream in a thread and keeps every parsed event."""
+
+    def __init__(self, url: str, read_timeout_s: float = 30.0) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.ids: list[int] = []
+        self._timeout = read_timeout_s
+        self._thread = threading.Thread(target=self._run, args=(url,), daemon=True)
+        self._thread.start()
+
+    def _run(self, url: str) -> None:
+        with httpx.stream("GET", url, timeout=self._timeout) as resp:
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            fields: dict[str, str] = {}
+            for line in resp.iter_lines():
+                if not line:
+                    if "data" in fields:
+                        self.events.append({"event": fields.get("event"), **json.loads(fields["data"])})
+                        self.ids.append(int(fields["id"]))
+                    fields = {}
+                    continue
+                if line.startswith(":"):
+                    continue
+                key, _, value = line.partition(": ")
+                fields[key] = value
+                if self.events and self.events[-1]["type"] == "session.ended":
+                    return
+
+    def wait_for(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.events:
+                if e["type"] == kind:
+                    return e
+            time.sleep(0.02)
+        raise AssertionError(f"no {kind} event; got {[e['type'] for e in self.events]}")
+
+    def join(self, timeout: float = 10.0) -> None:
+        self._thread.join(timeout)

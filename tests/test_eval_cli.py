@@ -86,3 +86,101 @@ def test_canary_cli_go(tmp_path: Path, fake_translator: None, capsys: pytest.Cap
     assert "canary (share 0.4)" in text and "final_latency_ms_p95" in text
     assert doc["candidate"]["name"] == "local-agreement" and doc["baseline"]["metrics"]["n_segments"] > 0
     assert {s["arm"] for s in doc["segments"]} == {"baseline", "candidate"}
+
+
+def _wav(path: Path, seconds: float) -> None:
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(np.zeros(int(16000 * seconds), dtype="<i2").tobytes())
+
+
+@pytest.mark.parametrize("realtime", [False, True])
+def test_eval_speech_cli_on_user_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_translator: None,
+                                       capsys: pytest.CaptureFixture[str], realtime: bool) -> None:
+    """``rtt eval speech`` on arbitrary files: a listing, transcripts, references; the cascade
+    engine with the scripted ASR and dictionary MT plumbing fixtures (no model)."""
+    import rtt.eval.speech_runner
+    from tests.eval_fixtures import ScriptedAsr
+
+    said = "hola a todos y buenas tardes"
+    monkeypatch.setattr(rtt.eval.speech_runner, "load_asr", lambda config: ScriptedAsr(said))
+    _wav(tmp_path / "a.wav", 3.0)
+    _wav(tmp_path / "b.wav", 2.0)
+    (tmp_path / "clips.txt").write_text("a.wav\nb.wav\n", encoding="utf-8")
+    (tmp_path / "tr.es").write_text(f"{said}\nhola a todos\n", encoding="utf-8")
+    (tmp_path / "ref.en").write_text("hello everyone and good afternoon\nhello everyone\n", encoding="utf-8")
+    out = tmp_path / "speech.json"
+    args = ["eval", "speech", "--audio-list", str(tmp_path / "clips.txt"), "--transcripts", str(tmp_path / "tr.es"),
+            "--refs", str(tmp_path / "ref.en"), "--from", "es", "--to", "en", "--policy", "wait-1",
+            "--engine", "cascade", "--step-ms", "1000", "--json", str(out), "--quiet"]
+    assert main(args if realtime else [*args, "--no-realtime"]) == 0
+    doc = json.loads(out.read_text())
+    assert set(METRIC_KEYS) <= set(doc)
+    assert doc["realtime"] is realtime and doc["modality"] == "speech" and doc["n_segments"] == 2
+    assert doc["n_errors"] == 0 and doc["wer"] is not None and doc["chrf"] is not None
+    assert doc["comet"] is None and doc["al"] is not None and doc["al"] > 100  # ms of audio
+    assert doc["segments"][0]["hypothesis"].startswith("hello")
+    table = capsys.readouterr().out
+    assert "WER" in table and "COMET: not configured" in table
+
+
+def test_eval_speech_cli_rejects_a_short_transcript_file(tmp_path: Path, fake_translator: None,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    _wav(tmp_path / "a.wav", 1.0)
+    (tmp_path / "clips.txt").write_text("a.wav\na.wav\n", encoding="utf-8")
+    (tmp_path / "tr.es").write_text("hola\n", encoding="utf-8")
+    rc = main(["eval", "speech", "--audio-list", str(tmp_path / "clips.txt"), "--transcripts",
+               str(tmp_path / "tr.es"), "--from", "es", "--to", "en"])
+    assert rc == 2 and "LINE_COUNT_MISMATCH" in capsys.readouterr().err
+
+
+def test_reports_say_comet_is_not_configured(tmp_path: Path, fake_translator: None,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RTT_COMET_CHECKPOINT", raising=False)
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(
+        {"source": s, "reference": r, "src_lang": "es", "tgt_lang": "en"})
+        for s, r in [("el gato come pescado", "the cat eats fish"), ("la casa es grande", "the house is big")]) + "\n")
+    (tmp_path / "s.yaml").write_text("version: 1\nname: s\ndomain: t\nsource: {kind: jsonl, paths: [d.jsonl]}\n"
+                                     "pairs: [es-en]\nlimit: null\n")
+    (tmp_path / "x.yaml").write_text("version: 1\nname: x\nsuites: [s.yaml]\npolicy: [wait-1, wait-3]\n")
+    out = tmp_path / "x"
+    assert main(["experiment", "run", str(tmp_path / "x.yaml"), "--out", str(out)]) == 0
+    readme = (out / "README.md").read_text()
+    assert "COMET: not configured" in readme and "| not configured |" in readme
+    doc = json.loads((out / "results.json").read_text())
+    assert all(r["comet"] is None and r["final_latency_ms_p99"] is not None for r in doc["runs"])
+    board = tmp_path / "board.md"
+    assert main(["experiment", "leaderboard", str(out / "results.json"), "--out", str(board)]) == 0
+    text = board.read_text()
+    assert "COMET: not configured" in text
+    # per direction: BLEU, AL, LAAL and latency for each policy, not only chrF
+    per_dir = text.split("### es-en", 1)[1].split("## Provenance", 1)[0]
+    header = per_dir.strip().splitlines()[0]
+    for col in ("chrF", "BLEU", "COMET", "AL", "LAAL", "final p50 ms"):
+        assert f"| {col} |" in header
+    assert per_dir.count("| x |") == 2
+
+
+def test_canary_output_labels_qe_and_shadow_pairs_the_arms(tmp_path: Path, fake_translator: None,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    items = [{"id": f"i{i}", "source": s, "reference": s, "src_lang": "es", "tgt_lang": "en"}
+             for i, s in enumerate(["el gato come pescado", "la casa es grande", "hola a todos"] * 3)]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    (tmp_path / "s.yaml").write_text("version: 1\nname: s\ndomain: t\nsource: {kind: jsonl, paths: [d.jsonl]}\n"
+                                     "pairs: [es-en]\nlimit: null\n")
+    out = tmp_path / "canary.json"
+    config = str(REPO / "rtt" / "data" / "default.yaml")
+    main(["canary", "--baseline", config, "--candidate", config, "--share", "0.1", "--shadow",
+          "--suite", str(tmp_path / "s.yaml"), "--no-qe", "--json", str(out)])
+    text = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert "qe_similarity (*)" in text and "not a quality metric" in text
+    assert "not a quality metric" in doc["qe_similarity_label"] and doc["shadow"] is True
+    assert doc["baseline"]["metrics"]["n_segments"] == doc["candidate"]["metrics"]["n_segments"] == len(items)
+    assert doc["go"] is True

@@ -1,10 +1,12 @@
-"""The service with the real packaged models (Whisper base, Silero VAD, Qwen2.5-0.5B), one server
-for the whole module, driven over real sockets with real FLEURS/FLORES data."""
+"""The service with the real packaged models of the default config (Whisper base, Silero VAD, the
+fast tier: Apertium for es<->en where installed, else Gemma 3 270M), one server for the whole
+module, driven over real sockets (WebSocket, REST, gRPC, SSE) with real FLEURS/FLORES data."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
@@ -13,13 +15,13 @@ import sacrebleu
 from rtt.client import RttClient
 from rtt.config import load_config
 from serve.backend import PipelineBackend
-from tests.serve_fixtures import SHARED_DATA, serve_settings, start_server
+from tests.serve_fixtures import SHARED_DATA, EventReader, serve_settings, start_server
 
 pytestmark = pytest.mark.models
 
 FLEURS = SHARED_DATA / "fleurs"
 FLORES = SHARED_DATA / "flores200"
-NEEDED = ("whisper-base-ct2", "silero-vad", "qwen2.5-0.5b-instruct-q4km")
+NEEDED = ("whisper-base-ct2", "silero-vad", "gemma3-270m-q4km-latin")
 
 
 def flores_line(clip: str, lang: str) -> str:
@@ -140,3 +142,58 @@ async def test_rest_translate_and_speech_translate(server):
     assert word_recall(clip.text, ref_es) >= 0.5, clip.text
     assert clip.translation and clip.duration_s == pytest.approx(9.72, abs=0.05)
     assert looks_translated(clip.translation, ref_es, flores_line("fleurs-es-002.ogg", "en")), clip.translation
+
+
+async def test_fleurs_clip_over_grpc_gives_partials_and_final(server):
+    import grpc
+
+    from serve.grpc_gen import realtime_pb2 as pb
+    from serve.grpc_gen import realtime_pb2_grpc as pb_grpc
+
+    clip = "fleurs-es-007.ogg"
+    pcm = pcm16k(FLEURS / clip) + b"\x00\x00" * 16000
+
+    async def requests():
+        yield pb.ClientMessage(hello=pb.Hello(source_lang="es", target_lang="en"))
+        for i in range(0, len(pcm), 3200):
+            yield pb.ClientMessage(audio=pb.Audio(data=pcm[i:i + 3200]))
+            await asyncio.sleep(0.05)
+        yield pb.ClientMessage(control=pb.Control(action="commit"))
+        # half-close: the server delivers the finals in flight, then ends the stream
+
+    async with grpc.aio.insecure_channel(server.grpc_target) as channel:
+        stub = pb_grpc.RealtimeTranslateStub(channel)
+        replies = [m async for m in stub.Stream(requests(), timeout=300)]
+    kinds = [r.WhichOneof("kind") for r in replies]
+    assert kinds[0] == "created" and kinds[-1] == "ended", kinds
+    assert any(r.WhichOneof("kind") == "asr" and not r.asr.is_final for r in replies), kinds
+    finals = [r.translation for r in replies if r.WhichOneof("kind") == "translation" and r.translation.is_final]
+    asr_finals = [r.asr for r in replies if r.WhichOneof("kind") == "asr" and r.asr.is_final]
+    assert finals and asr_finals
+    reference = (FLEURS / clip.replace(".ogg", ".txt")).read_text()
+    assert word_recall(" ".join(a.text for a in asr_finals), reference) >= 0.5
+    translation = " ".join(f.text for f in finals)
+    assert looks_translated(translation, flores_line(clip, "es"), flores_line(clip, "en")), translation
+    assert "endpoint_to_final" in finals[-1].latency_ms
+
+
+def test_text_over_rest_with_sse_events_gives_wait_k_partials(server):
+    source = flores_line("fleurs-es-006.ogg", "es")
+    reference = flores_line("fleurs-es-006.ogg", "en")
+    url = server.base_url
+    created = httpx.post(f"{url}/v1/sessions", json={"source_lang": "es", "target_lang": "en",
+                                                      "policy": "wait-3"}, timeout=60).json()
+    reader = EventReader(url + created["events_url"], read_timeout_s=300)
+    words = source.split()
+    for seq, w in enumerate(words):
+        r = httpx.post(url + created["input_url"], timeout=60,
+                       json={"type": "input_text", "text": w, "seq": seq, "final": seq == len(words) - 1})
+        assert r.status_code == 200 and r.json()["results"][0]["accepted"] is True
+        time.sleep(0.3)  # typed, not pasted: the policy sees the words arrive
+    final = reader.wait_for("final_translation", timeout=300)
+    httpx.post(url + created["input_url"], json={"type": "control", "action": "end"}, timeout=60)
+    reader.join(120)
+    partials = [e for e in reader.events if e["type"] == "partial_translation"]
+    assert partials and partials[0]["source_read"] < len(words)
+    assert reader.ids == sorted(reader.ids)  # the SSE ids a reconnecting client resumes from
+    assert looks_translated(final["text"], source, reference), final["text"]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.serve_fixtures import pcm_silence, pcm_tone, start_server
+from tests.serve_fixtures import EventReader, pcm_silence, pcm_tone, start_server
 
 
 @pytest.fixture(scope="module")
@@ -19,46 +16,6 @@ def server():
     srv = start_server()
     yield srv
     srv.stop()
-
-
-class EventReader:
-    """Reads an SSE stream in a thread and keeps every parsed event."""
-
-    def __init__(self, url: str) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.ids: list[int] = []
-        self._thread = threading.Thread(target=self._run, args=(url,), daemon=True)
-        self._thread.start()
-
-    def _run(self, url: str) -> None:
-        with httpx.stream("GET", url, timeout=30) as resp:
-            assert resp.headers["content-type"].startswith("text/event-stream")
-            fields: dict[str, str] = {}
-            for line in resp.iter_lines():
-                if not line:
-                    if "data" in fields:
-                        self.events.append({"event": fields.get("event"), **json.loads(fields["data"])})
-                        self.ids.append(int(fields["id"]))
-                    fields = {}
-                    continue
-                if line.startswith(":"):
-                    continue
-                key, _, value = line.partition(": ")
-                fields[key] = value
-                if self.events and self.events[-1]["type"] == "session.ended":
-                    return
-
-    def wait_for(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for e in self.events:
-                if e["type"] == kind:
-                    return e
-            time.sleep(0.02)
-        raise AssertionError(f"no {kind} event; got {[e['type'] for e in self.events]}")
-
-    def join(self, timeout: float = 10.0) -> None:
-        self._thread.join(timeout)
 
 
 def test_sse_text_session(server):

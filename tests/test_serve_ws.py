@@ -389,3 +389,48 @@ async def test_tts_audio_is_delivered(client):
     assert [c.chunk_index for c in chunks] == [0, 1] and [c.is_last for c in chunks] == [False, True]
     pcm = base64.b64decode(chunks[0].audio)
     assert chunks[0].sample_rate == 22050 and chunks[0].encoding == "pcm16le" and len(pcm) == 2 * 2205
+
+
+def _masked_text_frame(payload: bytes) -> bytes:
+    import os
+    import struct
+
+    mask = os.urandom(4)
+    n = len(payload)
+    header = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n))
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_heartbeat_frees_a_session_whose_client_stopped_answering_pings():
+    """A peer that vanished without closing (a raw socket that never answers the server's pings)
+    is disconnected by the heartbeat, and its session is freed after the resume grace period."""
+    import base64 as b64
+    import os
+    import socket
+
+    settings = serve_settings(timeouts={"heartbeat_interval_s": 0.3, "heartbeat_timeout_s": 0.3,
+                                        "resume_grace_s": 0.2, "idle_s": 60})
+    with running_server(settings=settings) as srv:
+        host, port = srv.base_url.removeprefix("http://").split(":")
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        try:
+            key = b64.b64encode(os.urandom(16)).decode()
+            sock.sendall((f"GET /v1/realtime HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                         .encode())
+            assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+            sock.sendall(_masked_text_frame(json.dumps(
+                {"type": "hello", "source_lang": "es", "target_lang": "en"}).encode()))
+            deadline = time.monotonic() + 10
+            while not srv.state.manager.sessions and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert len(srv.state.manager.sessions) == 1
+            # From here on the client reads nothing and answers no ping.
+            deadline = time.monotonic() + 15
+            while srv.state.manager.sessions and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert not srv.state.manager.sessions, "the dead peer's session was not freed"
+        finally:
+            sock.close()
+        async with RttClient(srv.base_url) as client, client.realtime(source_lang="es", target_lang="en") as rt:
+            await assert_usable(rt)

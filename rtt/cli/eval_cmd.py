@@ -86,6 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--limit", type=int, help="segments per suite direction")
     c.add_argument("--salt", default=None, help="routing salt (a new salt reshuffles the arms)")
     c.add_argument("--no-qe", action="store_true", help="skip QE similarity")
+    c.add_argument("--shadow", action="store_true",
+                   help="replay every segment through both arms (paired comparison; --share only labels the run)")
     c.add_argument("--json", dest="json_out")
     c.set_defaults(func=_canary)
 
@@ -342,6 +344,7 @@ def _canary(args: argparse.Namespace) -> int:
     from rtt.eval.canary import DEFAULT_SALT, render, run_canary
     from rtt.eval.segments import suite_segments
     from rtt.eval.suite import load_suite
+    from rtt.metrics.qe import QE_LABEL
     from rtt.translator import Translator
 
     if not 0 < args.share < 1:
@@ -354,7 +357,7 @@ def _canary(args: argparse.Namespace) -> int:
     base_tr, cand_tr = Translator(base_cfg), Translator(cand_cfg)
     try:
         result = run_canary(base_tr, cand_tr, segments, args.share, base_set, cand_set,
-                            salt=args.salt or DEFAULT_SALT, with_qe=not args.no_qe)
+                            salt=args.salt or DEFAULT_SALT, with_qe=not args.no_qe, shadow=args.shadow)
     finally:
         base_tr.close()
         cand_tr.close()
@@ -362,6 +365,7 @@ def _canary(args: argparse.Namespace) -> int:
     print(render(result, args.share))
     _write_json(args.json_out, {
         "schema": "rtt.eval.canary", "schema_version": 1, "suite": suite.name, "share": args.share,
+        "qe_similarity_label": QE_LABEL, "shadow": args.shadow,
         "baseline": {"name": base_name, "metrics": result.baseline},
         "candidate": {"name": cand_name, "metrics": result.candidate},
         "go": result.go, "reasons": result.reasons,

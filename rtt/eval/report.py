@@ -34,26 +34,54 @@ def fmt(value: Any, key: str = "") -> str:
     return str(value)
 
 
+COMET_UNSET_CELL = "not configured"
+
+
+def _shown(rows: Sequence[dict[str, Any]], key: str) -> bool:
+    # COMET stays visible wherever quality was scored, so a missing checkpoint reads as
+    # "not configured" and never as a silently absent column.
+    if key == "comet":
+        return any(r.get("comet") is not None or r.get("chrf") is not None for r in rows)
+    return any(r.get(key) is not None for r in rows)
+
+
+def cell(row: dict[str, Any], key: str) -> str:
+    if key == "comet" and row.get("comet") is None and row.get("chrf") is not None:
+        return COMET_UNSET_CELL
+    return fmt(row.get(key), key)
+
+
+def comet_note(rows: Sequence[dict[str, Any]]) -> str:
+    """``COMET: not configured`` (with how to set it) when no row has a COMET score, else ''."""
+    from rtt.metrics.comet import COMET_ENV, NOT_CONFIGURED
+
+    if any(r.get("comet") is not None for r in rows) or not any(r.get("chrf") is not None for r in rows):
+        return ""
+    return f"{NOT_CONFIGURED} (set {COMET_ENV} to a local checkpoint to score it)"
+
+
 def markdown_table(rows: Sequence[dict[str, Any]], lead: Sequence[tuple[str, str]]) -> str:
     """Only the metric columns some row has a value for (a text run has no WER column)."""
-    cols = list(lead) + [(k, label) for k, label in TABLE_COLUMNS if any(r.get(k) is not None for r in rows)]
+    cols = list(lead) + [(k, label) for k, label in TABLE_COLUMNS if _shown(rows, k)]
     lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        lines.append("| " + " | ".join(fmt(r.get(k), k) for k, _ in cols) + " |")
+        lines.append("| " + " | ".join(cell(r, k) for k, _ in cols) + " |")
     return "\n".join(lines)
 
 
 def text_table(rows: Sequence[dict[str, Any]]) -> str:
     """A plain-text table for the terminal."""
     cols = [("suite", "suite"), ("pair", "pair"), ("policy", "policy")]
-    cols += [(k, label) for k, label in TABLE_COLUMNS if any(r.get(k) is not None for r in rows)]
-    cells = [[label for _, label in cols]] + [[fmt(r.get(k), k) for k, _ in cols] for r in rows]
+    cols += [(k, label) for k, label in TABLE_COLUMNS if _shown(rows, k)]
+    cells = [[label for _, label in cols]] + [[cell(r, k) for k, _ in cols] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
     out = []
     for n, row in enumerate(cells):
         out.append("  ".join(c.rjust(w) if n and i >= 3 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
+    if note := comet_note(rows):
+        out.append(note)
     return "\n".join(out)
 
 
@@ -128,8 +156,9 @@ def readme(doc: dict[str, Any], plots: Sequence[str]) -> str:
         f" llama-cpp-python {doc['environment'].get('llama-cpp-python')}",
         "",
         "AL/LAAL are in source words for text runs and in milliseconds of audio for speech runs. "
-        "COMET is `–` when no checkpoint is configured (`RTT_COMET_CHECKPOINT`). "
         "Key definitions: `docs/evaluation.md`.",
+        "",
+        comet_note(doc["runs"]) or "COMET: scored with the configured checkpoint.",
         "",
         "## Runs",
         "",
@@ -190,6 +219,55 @@ def leaderboard(docs: Sequence[dict[str, Any]], note: str = "", pairs: Sequence[
             ("n_errors", "err")] + [(f"chrF {p}", f"chrF {p}") for p in shown]
     lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        lines.append("| " + " | ".join(fmt(r.get(k), k) for k, _ in cols) + " |")
+        lines.append("| " + " | ".join(cell(r, k) for k, _ in cols) + " |")
     head = ["# Leaderboard", "", note, ""] if note else ["# Leaderboard", ""]
-    return "\n".join(head + lines) + "\n"
+    head += ["Means over each experiment's runs (text suites); per-direction chrF at the right.", ""]
+    note_line = comet_note([r for d in docs for r in d["runs"]])
+    tail = ["", note_line] if note_line else []
+    return "\n".join(head + lines + tail + ["", *_per_direction(docs, shown), *_provenance(docs)]) + "\n"
+
+
+def _provenance(docs: Sequence[dict[str, Any]]) -> list[str]:
+    """Where each row came from, read from its results.json (never typed by hand)."""
+    out = ["## Provenance", "", "| experiment | created | commit | limit | models |", "|---|---|---|---|---|"]
+    for doc in docs:
+        exp, env = doc["experiment"], doc.get("environment", {})
+        models = ", ".join(sorted({str(m.get("model") or m.get("backend")) for m in doc.get("models", {}).values()
+                                   if isinstance(m, dict)}))
+        limit = exp.get("limit") if exp.get("limit") is not None else "suite default"
+        out.append(f"| {exp['name']} | {doc.get('created', '–')} | {env.get('git') or '–'} | {limit} | {models} |")
+    return [*out, ""]
+
+
+PER_DIRECTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("chrf", "chrF"), ("bleu", "BLEU"), ("comet", "COMET"), ("al", "AL"), ("laal", "LAAL"),
+    ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
+    ("final_latency_ms_p95", "final p95 ms"), ("normalized_erasure", "NE"), ("n_segments", "n"),
+)
+
+
+def _per_direction(docs: Sequence[dict[str, Any]], pairs: Sequence[str]) -> list[str]:
+    """One table per direction: every experiment and policy with the metrics of that direction,
+    averaged over the suites that measured it (weighted by segments)."""
+    out = ["## Per direction", ""]
+    for pair in pairs:
+        rows = []
+        for doc in docs:
+            runs = [r for r in doc["runs"] if r["pair"] == pair and r.get("modality") == "text"]
+            for policy in dict.fromkeys(r["policy"] for r in runs):
+                mine = [r for r in runs if r["policy"] == policy]
+                row: dict[str, Any] = {"experiment": doc["experiment"]["name"], "policy": policy,
+                                       "suites": ", ".join(r["suite"] for r in mine)}
+                for key, _ in PER_DIRECTION_COLUMNS:
+                    vals = [(r[key], r.get("n_segments") or 1) for r in mine if r.get(key) is not None]
+                    if key == "n_segments":
+                        row[key] = sum(v for v, _ in vals) if vals else None
+                    elif vals:
+                        row[key] = round(sum(v * w for v, w in vals) / sum(w for _, w in vals), 3)
+                rows.append(row)
+        if not rows:
+            continue
+        rows.sort(key=lambda r: -(r.get("chrf") or -1))
+        out += [f"### {pair}", "",
+                markdown_table(rows, [("experiment", "experiment"), ("policy", "policy"), ("suites", "suites")]), ""]
+    return out

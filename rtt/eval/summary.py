@@ -29,10 +29,17 @@ METRIC_KEYS: tuple[str, ...] = (
     "start_offset",
     "end_offset",
     "al_ca",
+    "laal_ca",
+    "dal_ca",
+    "ap_ca",
+    "start_offset_ca",
+    "end_offset_ca",
     "first_latency_ms_p50",
     "first_latency_ms_p95",
+    "first_latency_ms_p99",
     "final_latency_ms_p50",
     "final_latency_ms_p95",
+    "final_latency_ms_p99",
     "normalized_erasure",
     "revision_rate",
     "check_pass_rate",
@@ -54,10 +61,17 @@ BETTER: dict[str, int] = {
     "start_offset": -1,
     "end_offset": -1,
     "al_ca": -1,
+    "laal_ca": -1,
+    "dal_ca": -1,
+    "ap_ca": -1,
+    "start_offset_ca": -1,
+    "end_offset_ca": -1,
     "first_latency_ms_p50": -1,
     "first_latency_ms_p95": -1,
+    "first_latency_ms_p99": -1,
     "final_latency_ms_p50": -1,
     "final_latency_ms_p95": -1,
+    "final_latency_ms_p99": -1,
     "normalized_erasure": -1,
     "revision_rate": -1,
 }
@@ -104,9 +118,10 @@ def summarize(
     ]
     lat = corpus_latency(instances)
     if lat is not None:
-        for key in ("al", "laal", "dal", "ap", "start_offset", "end_offset", "al_ca"):
+        for key in ("al", "laal", "dal", "ap", "start_offset", "end_offset"):
             out[key] = _r(getattr(lat, key))
-    timing = timing_summary([SegmentTiming(t.first_latency_ms, t.final_latency_ms) for t in ok], (50, 95))
+            out[f"{key}_ca"] = _r(getattr(lat, f"{key}_ca"))
+    timing = timing_summary([SegmentTiming(t.first_latency_ms, t.final_latency_ms) for t in ok], (50, 95, 99))
     for key, value in timing.items():
         out[key] = _r(value, 1)
     erasures = [segment_erasure(t.outputs) for t in ok if t.outputs]
