@@ -76,7 +76,10 @@ def _version(dist: str) -> str | None:
 
 
 def git_revision() -> str | None:
-    """The checkout's commit, with ``+dirty`` when tracked files differ from it."""
+    """The checkout's commit, with ``+dirty`` when tracked files outside ``reports/`` differ from it.
+
+    Report folders are excluded: an experiment rewrites its own report as it goes (and a batch
+    of experiments each other's), which says nothing about the code that produced them."""
     from rtt.datasets import REPO_ROOT
 
     try:
@@ -84,7 +87,8 @@ def git_revision() -> str | None:
                               capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no",
+                                "--", ".", ":(exclude)reports"],
                                capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
