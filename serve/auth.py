@@ -1,5 +1,8 @@
 """API keys (kept only as SHA-256 hashes) and short-lived HMAC tokens for browsers.
 
+A configured key may be written already hashed, ``sha256:<64 hex>`` (``rtt serve --hash-key
+KEY`` prints it), so that a config file or an environment variable never holds a usable key.
+
 A caller is identified by a *principal*: the hash prefix of its key (``k:<12 hex>``), which
 is what limits, session ownership and data deletion key on; the raw key never leaves this module.
 Tokens carry the principal, an audience and an expiry, signed with the server's secret, so a
@@ -16,9 +19,11 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from rtt.errors import ConfigError
 from rtt.protocol import ProtocolError
 
 TOKEN_PREFIX = "rtt1."
+HASHED_PREFIX = "sha256:"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,19 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def stored_hash(entry: str) -> str:
+    """The SHA-256 hex a configured key entry stands for: ``sha256:<hex>`` as written, else the
+    hash of the plain key."""
+    if not entry.startswith(HASHED_PREFIX):
+        return hash_key(entry)
+    digest = entry[len(HASHED_PREFIX):].strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        # A typo here would silently lock everyone out (or, worse, be taken as a plain key).
+        raise ConfigError("a hashed API key must be 'sha256:' followed by 64 hex digits",
+                          got=entry[:len(HASHED_PREFIX) + 8] + "...")
+    return digest
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -41,7 +59,7 @@ def _unb64(text: str) -> bytes:
 
 class Authenticator:
     def __init__(self, api_keys: list[str], token_secret: str | None, audience: str) -> None:
-        self._hashes = frozenset(hash_key(k) for k in api_keys)
+        self._hashes = frozenset(stored_hash(k) for k in api_keys)
         self._secret = (token_secret or secrets.token_hex(32)).encode("utf-8")
         self.audience = audience
 

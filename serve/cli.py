@@ -20,10 +20,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--allow-insecure-public", action="store_true",
                    help="allow a non-loopback bind without API keys (not recommended)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--hash-key", metavar="KEY",
+                   help="print KEY as 'sha256:<hex>' for serve.api_keys / RTT_API_KEYS, and exit")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.hash_key is not None:
+        from serve.auth import HASHED_PREFIX, hash_key
+
+        if not args.hash_key:
+            raise SystemExit("rtt serve: error: --hash-key needs a non-empty key")
+        print(HASHED_PREFIX + hash_key(args.hash_key))
+        return 0
+
     from serve.server import run
 
     run(

@@ -22,7 +22,8 @@ BASELINE = REPO / "reports" / "ci" / "smoke-baseline.json"
 
 
 @pytest.mark.models
-def test_smoke_experiment_passes_the_gate(translator, shared_data: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_smoke_experiment_passes_the_gate(translator, shared_data: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     spec = load_experiment(REPO / "experiments" / "ci-smoke.yaml")
     doc = run_experiment(spec, translator, quiet=True)
     run = doc["runs"][0]
@@ -35,3 +36,13 @@ def test_smoke_experiment_passes_the_gate(translator, shared_data: Path, tmp_pat
     worse = json.loads(json.dumps(doc))
     worse["runs"][0]["chrf"] = baseline["runs"][0]["chrf"] - 10
     assert not gate(baseline, worse, [load_suite(REPO / "golden_sets" / "smoke.yaml")]).passed
+    # and the same two verdicts through the command CI and users run
+    from rtt.cli.main import main
+
+    for name, candidate, expected in (("same", doc, 0), ("worse", worse, 1)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(candidate), encoding="utf-8")
+        rc = main(["gate", "--baseline", str(BASELINE), "--candidate", str(path),
+                   "--suite", str(REPO / "golden_sets" / "smoke.yaml")])
+        assert rc == expected, name
+    assert "chrf" in capsys.readouterr().out.lower()

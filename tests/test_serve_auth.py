@@ -217,6 +217,22 @@ def test_bind_safety():
     check_bind_safety(load_serve_settings(cfg, host="0.0.0.0", allow_insecure_public=True), auth_enabled=False)
 
 
+def test_prehashed_keys_work_over_http_and_bad_hashes_refuse_to_start(capsys):
+    from rtt.cli.main import main
+
+    assert main(["serve", "--hash-key", "hashed-only-key-42"]) == 0
+    entry = capsys.readouterr().out.strip()
+    assert entry == "sha256:" + hash_key("hashed-only-key-42")
+    with running_server(settings=serve_settings(api_keys=[entry.upper().replace("SHA256:", "sha256:")])) as srv:
+        ok = httpx.get(f"{srv.base_url}/v1/languages", headers={"Authorization": "Bearer hashed-only-key-42"})
+        # the hash itself is not a key: only its preimage opens the door
+        bad = httpx.get(f"{srv.base_url}/v1/languages", headers={"Authorization": f"Bearer {entry}"})
+    assert ok.status_code == 200 and bad.status_code == 401
+    for broken in ("sha256:abc", "sha256:" + "g" * 64):
+        with pytest.raises(ConfigError, match="64 hex digits"):
+            Authenticator([broken], None, "rtt")
+
+
 def test_cli_refuses_public_bind_without_keys(monkeypatch):
     from serve.server import run
 

@@ -186,3 +186,51 @@ async def test_limits_hold_across_server_processes_with_redis(redis_url):
             assert httpx.post(f"{two.base_url}/v1/translate", json=body).status_code == 200  # 5
             r = httpx.post(f"{one.base_url}/v1/translate", json=body)
             assert r.status_code == 429 and r.json()["error"]["code"] == "RATE_LIMIT"
+
+
+_CHILD = """
+import json, sys
+from tests.serve_fixtures import serve_settings, start_server
+settings = serve_settings(**json.loads(sys.argv[1]))
+srv = start_server(settings=settings)
+print(srv.base_url, flush=True)
+sys.stdin.read()  # runs until the parent closes our stdin
+srv.stop()
+"""
+
+
+def _server_process(settings: dict) -> tuple[subprocess.Popen, str]:
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(settings)], cwd=repo, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    assert url.startswith("http://"), "the server process did not start"
+    return proc, url
+
+
+def test_limits_hold_across_os_processes_with_redis(redis_url):
+    """The same limits with the two servers in two OS processes, as ``uvicorn --workers 2`` or
+    two containers would run them: nothing is shared but Redis."""
+    wait_for_fresh_rate_window()
+    settings = {"redis_url": redis_url, "redis_prefix": f"p{time.time_ns()}:",
+                "limits": {"requests_per_minute": 3}}
+    procs = [_server_process(settings) for _ in range(2)]
+    try:
+        (_, one), (_, two) = procs
+        body = {"text": "hola", "target_lang": "en"}
+        codes = [httpx.post(f"{url}/v1/translate", json=body, timeout=30).status_code
+                 for url in (one, two, one, two)]
+        assert codes[:3] == [200, 200, 200] and codes[3] == 429
+    finally:
+        for proc, _ in procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+

@@ -3,11 +3,15 @@
 Starts ``rtt serve`` as its own process (real models, the given config) unless ``--url`` points
 at a running server, then drives concurrent realtime sessions over WebSocket:
 
-* text sessions (1, 4, 16, 64 at once): each types Tatoeba es sentences word by word and waits
+* text sessions (1, 4, 16, 64 at once): each types Tatoeba sentences word by word and waits
   for the final translation of each; latency = last word sent -> final received;
-* speech sessions (1, 2, 4 at once): each streams a FLEURS es clip in real time; latency is the
+* speech sessions (1, 2, 4 at once): each streams a FLEURS clip in real time; latency is the
   server's ``endpoint_to_final`` (VAD endpoint -> final translation) and, client-side, the last
   audio frame sent -> last final received.
+
+Every level runs once per direction (``--directions``, default es-en and de-en): in the default
+config es->en is served by Apertium (milliseconds a step) and de->en by Gemma 270M (an LLM step
+of ~130 ms), so the two bound what the CPU sees.
 
 Per level it records sessions sustained (finished every utterance without an error), finals
 expected vs received (``lost``), error codes, p50/p95 latency, wall time; and the server's RSS
@@ -134,13 +138,14 @@ class ServerProcess:
             self._tmp.cleanup()
 
 
-async def text_session(url: str, sentences: Sequence[str], word_delay_s: float, timeout_s: float) -> SessionResult:
+async def text_session(url: str, sentences: Sequence[str], word_delay_s: float, timeout_s: float,
+                       direction: tuple[str, str] = ("es", "en")) -> SessionResult:
     from rtt.client import RttClient
 
     result = SessionResult(expected=len(sentences))
     try:
         async with RttClient(url, timeout_s=timeout_s) as client, \
-                client.realtime(source_lang="es", target_lang="en") as rt:
+                client.realtime(source_lang=direction[0], target_lang=direction[1]) as rt:
             for sentence in sentences:
                 words = sentence.split()
                 for w in words[:-1]:
@@ -168,14 +173,15 @@ def _pcm16k(path: Path) -> bytes:
     return (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
 
 
-async def speech_session(url: str, pcm: bytes, timeout_s: float) -> SessionResult:
+async def speech_session(url: str, pcm: bytes, timeout_s: float,
+                         direction: tuple[str, str] = ("es", "en")) -> SessionResult:
     from rtt.client import RttClient
 
     result = SessionResult(expected=1)
     frame = 16000 * 2 * FRAME_MS // 1000
     try:
         async with RttClient(url, timeout_s=timeout_s) as client, \
-                client.realtime(source_lang="es", target_lang="en") as rt:
+                client.realtime(source_lang=direction[0], target_lang=direction[1]) as rt:
             t_start = time.perf_counter()
             for i, off in enumerate(range(0, len(pcm), frame)):
                 await rt.send_audio(pcm[off:off + frame], binary=True)
@@ -197,13 +203,15 @@ async def speech_session(url: str, pcm: bytes, timeout_s: float) -> SessionResul
     return result
 
 
-def summarize(kind: str, concurrency: int, results: list[SessionResult], wall_s: float) -> dict[str, Any]:
+def summarize(kind: str, concurrency: int, results: list[SessionResult], wall_s: float,
+              direction: str = "es-en") -> dict[str, Any]:
     lat = [v for r in results for v in r.latencies_ms]
     server = [v for r in results for v in r.server_latencies_ms]
     expected = sum(r.expected for r in results)
     received = sum(r.received for r in results)
     return {
         "kind": kind,
+        "direction": direction,
         "concurrency": concurrency,
         "sessions": len(results),
         "sessions_sustained": sum(r.sustained for r in results),
@@ -220,25 +228,30 @@ def summarize(kind: str, concurrency: int, results: list[SessionResult], wall_s:
 
 
 async def _run_levels(url: str, text_levels: Sequence[int], speech_levels: Sequence[int], sentences_per_session: int,
-                      word_delay_s: float, timeout_s: float, progress: Any) -> list[dict[str, Any]]:
-    pool = [s for s in paired("tatoeba", "es", "en").sources if 4 <= len(s.split()) <= 12]
-    clips = fleurs_clips("es")
-    audio = [_pcm16k(c.audio) + b"\x00\x00" * 16000 for c in clips]  # 1 s of trailing silence
+                      word_delay_s: float, timeout_s: float, progress: Any,
+                      directions: Sequence[tuple[str, str]] = (("es", "en"),)) -> list[dict[str, Any]]:
     rows = []
-    for n in text_levels:
-        t0 = time.perf_counter()
-        jobs = [text_session(url, [pool[(i * sentences_per_session + j) % len(pool)]
-                                   for j in range(sentences_per_session)], word_delay_s, timeout_s)
-                for i in range(n)]
-        row = summarize("text", n, list(await asyncio.gather(*jobs)), time.perf_counter() - t0)
-        progress(row)
-        rows.append(row)
-    for n in speech_levels:
-        t0 = time.perf_counter()
-        jobs = [speech_session(url, audio[i % len(audio)], timeout_s) for i in range(n)]
-        row = summarize("speech", n, list(await asyncio.gather(*jobs)), time.perf_counter() - t0)
-        progress(row)
-        rows.append(row)
+    for src, tgt in directions:
+        name = f"{src}-{tgt}"
+        data = paired("tatoeba", src, tgt)
+        pool = [s for s in data.sources if 4 <= len(s.split()) <= 12]
+        for n in text_levels:
+            t0 = time.perf_counter()
+            jobs = [text_session(url, [pool[(i * sentences_per_session + j) % len(pool)]
+                                       for j in range(sentences_per_session)], word_delay_s, timeout_s, (src, tgt))
+                    for i in range(n)]
+            row = summarize("text", n, list(await asyncio.gather(*jobs)), time.perf_counter() - t0, name)
+            progress(row)
+            rows.append(row)
+        if not speech_levels:
+            continue
+        audio = [_pcm16k(c.audio) + b"\x00\x00" * 16000 for c in fleurs_clips(src)]  # 1 s of trailing silence
+        for n in speech_levels:
+            t0 = time.perf_counter()
+            jobs = [speech_session(url, audio[i % len(audio)], timeout_s, (src, tgt)) for i in range(n)]
+            row = summarize("speech", n, list(await asyncio.gather(*jobs)), time.perf_counter() - t0, name)
+            progress(row)
+            rows.append(row)
     return rows
 
 
@@ -251,6 +264,7 @@ def run_serve_bench(
     word_delay_s: float = 0.25,
     timeout_s: float = 600.0,
     url: str | None = None,
+    directions: Sequence[tuple[str, str]] = (("es", "en"), ("de", "en")),
 ) -> dict[str, Any]:
     out_path = Path(out_path)
     server = None if url else ServerProcess(Path(config_path) if config_path else None)
@@ -260,14 +274,16 @@ def run_serve_bench(
         "load_average_before": os.getloadavg(),
         "config": str(config_path or DEFAULT_CONFIG_PATH),
         "settings": {"sentences_per_session": sentences_per_session, "word_delay_s": word_delay_s,
-                     "text_data": "tatoeba spa-eng (4-12 words)", "speech_data": "FLEURS es clips, real time",
+                     "directions": [f"{s}-{t}" for s, t in directions],
+                     "text_data": "Tatoeba (4-12 words)", "speech_data": "FLEURS clips of the source language, real time",
                      "transport": "WebSocket, loopback"},
     }
 
     def progress(row: dict[str, Any]) -> None:
-        lat = row["client_final_latency_ms"]
-        print(f"{row['kind']:6s} x{row['concurrency']:<3d} sustained {row['sessions_sustained']}/{row['sessions']} "
-              f"lost {row['lost']} errors {row['errors']} p50 {lat['p50']} p95 {lat['p95']} ms", flush=True)
+        lat, srv = row["client_final_latency_ms"], row["server_latency_ms"]
+        print(f"{row['direction']} {row['kind']:6s} x{row['concurrency']:<3d} sustained {row['sessions_sustained']}/"
+              f"{row['sessions']} lost {row['lost']} errors {row['errors']} client p50/p95 {_ms(lat['p50'])}/"
+              f"{_ms(lat['p95'])} ms, server p50/p95 {_ms(srv['p50'])}/{_ms(srv['p95'])} ms", flush=True)
 
     try:
         if server is not None:
@@ -278,7 +294,7 @@ def run_serve_bench(
             report["memory_before_mb"] = rss_mb(server.proc.pid)
         target = url or (server.url if server else "")
         report["levels"] = asyncio.run(_run_levels(target, text_levels, speech_levels, sentences_per_session,
-                                                   word_delay_s, timeout_s, progress))
+                                                   word_delay_s, timeout_s, progress, directions))
         if server is not None and server.proc is not None:
             report["memory_after_mb"] = rss_mb(server.proc.pid)
             report["server_alive_after"] = server.proc.poll() is None
@@ -299,6 +315,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--speech-levels", default="1,2,4")
     p.add_argument("--sentences", type=int, default=2, help="sentences per text session")
     p.add_argument("--word-delay", type=float, default=0.25, help="seconds between typed words")
+    p.add_argument("--directions", default="es-en,de-en",
+                   help="comma-separated source-target pairs; every level runs once per direction")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.set_defaults(func=_cli)
 
@@ -307,8 +325,22 @@ def _ints(value: str) -> list[int]:
     return [int(v) for v in value.split(",") if v.strip()]
 
 
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _directions(value: str) -> list[tuple[str, str]]:
+    out = []
+    for item in value.split(","):
+        src, sep, tgt = item.strip().partition("-")
+        if not sep or not src or not tgt:
+            raise SystemExit(f"rtt bench serve: error: --directions wants pairs like es-en, got {item!r}")
+        out.append((src, tgt))
+    return out
+
+
 def _cli(args: argparse.Namespace) -> int:
     report = run_serve_bench(args.out, args.config, _ints(args.text_levels), _ints(args.speech_levels), args.sentences,
-                             args.word_delay, url=args.url)
+                             args.word_delay, url=args.url, directions=_directions(args.directions))
     print(f"wrote {args.out}; nothing lost: {report['nothing_lost']}")
     return 0 if report["nothing_lost"] else 1

@@ -205,7 +205,8 @@ def leaderboard(docs: Sequence[dict[str, Any]], note: str = "", pairs: Sequence[
     for doc in docs:
         for policy, summ in doc["summary"].items():
             row = {"experiment": doc["experiment"]["name"], "policy": policy, "tier": doc["experiment"]["tier"],
-                   "final": doc["experiment"]["final_tier"] or "–", **summ}
+                   "final": doc["experiment"]["final_tier"] or "–", **summ,
+                   "directions": len({r["pair"] for r in doc["runs"] if r["policy"] == policy})}
             for pair in shown:
                 vals = [r["chrf"] for r in doc["runs"] if r["pair"] == pair and r["policy"] == policy
                         and r.get("chrf") is not None]
@@ -213,15 +214,17 @@ def leaderboard(docs: Sequence[dict[str, Any]], note: str = "", pairs: Sequence[
             rows.append(row)
     rows.sort(key=lambda r: -(r.get("chrf") or -1))
     cols = [("experiment", "experiment"), ("policy", "policy"), ("tier", "tier"), ("final", "final tier"),
-            ("chrf", "chrF"), ("bleu", "BLEU"), ("comet", "COMET"), ("al", "AL"), ("laal", "LAAL"),
-            ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
+            ("directions", "directions"), ("chrf", "chrF"), ("bleu", "BLEU"), ("comet", "COMET"), ("al", "AL"),
+            ("laal", "LAAL"), ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
             ("final_latency_ms_p95", "final p95 ms"), ("normalized_erasure", "NE"), ("n_segments", "n"),
             ("n_errors", "err")] + [(f"chrF {p}", f"chrF {p}") for p in shown]
     lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         lines.append("| " + " | ".join(cell(r, k) for k, _ in cols) + " |")
     head = ["# Leaderboard", "", note, ""] if note else ["# Leaderboard", ""]
-    head += ["Means over each experiment's runs (text suites); per-direction chrF at the right.", ""]
+    head += ["Means over each experiment's runs (text suites) on the directions it measured (`directions`), so "
+             "rows with different direction sets are not directly comparable: the per-direction tables below are. "
+             "Per-direction chrF at the right.", ""]
     note_line = comet_note([r for d in docs for r in d["runs"]])
     tail = ["", note_line] if note_line else []
     return "\n".join(head + lines + tail + ["", *_per_direction(docs, shown), *_provenance(docs)]) + "\n"

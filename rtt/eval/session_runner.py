@@ -107,7 +107,12 @@ async def run_session_segment(
     trace.hypothesis = " ".join(f.text for f in finals).strip()
     trace.transcript_hyp = " ".join(a.text for a in asr).strip()
     if finals:
-        trace.final_latency_ms = max(0.0, finals[-1].at_ms - end_ms)
+        # From the VAD endpoint of the clip's last utterance, as a live user waits for it: a clip
+        # with trailing silence gets its final before the file ends, so "after the end of the
+        # audio" would read 0. A clip that ends mid-speech has no endpoint: then from its end.
+        last = finals[-1]
+        endpoint = last.latency_ms.get("endpoint_to_final")
+        trace.final_latency_ms = endpoint if endpoint is not None else max(0.0, last.at_ms - end_ms)
     trace.checks = run_checks(seg, trace.hypothesis)
     return trace
 

@@ -1,0 +1,32 @@
+"""``rtt bench serve`` against a running server (plumbing backend: this checks the load driver,
+not the models), with Tatoeba text and FLEURS audio from the shared data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rtt.bench.serve import run_serve_bench
+from tests.serve_fixtures import SHARED_DATA, running_server
+
+
+def test_bench_serve_reports_every_level_per_direction(tmp_path: Path) -> None:
+    if not (SHARED_DATA / "tatoeba").is_dir() or not (SHARED_DATA / "fleurs").is_dir():
+        pytest.skip("shared data not found")
+    out = tmp_path / "load.json"
+    with running_server() as srv:
+        report = run_serve_bench(out, text_levels=[1, 3], speech_levels=[1], sentences_per_session=2,
+                                 word_delay_s=0.01, timeout_s=60, url=srv.base_url,
+                                 directions=[("es", "en"), ("de", "en")])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    rows = report["levels"]
+    assert [(r["direction"], r["kind"], r["concurrency"]) for r in rows] == [
+        ("es-en", "text", 1), ("es-en", "text", 3), ("es-en", "speech", 1),
+        ("de-en", "text", 1), ("de-en", "text", 3), ("de-en", "speech", 1)]
+    assert report["nothing_lost"] is True
+    for r in rows:
+        assert r["sessions_sustained"] == r["sessions"] and r["errors"] == 0
+        assert r["finals_received"] == r["finals_expected"] == (2 * r["sessions"] if r["kind"] == "text" else 1)
+        assert r["client_final_latency_ms"]["p50"] is not None
