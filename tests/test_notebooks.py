@@ -53,9 +53,12 @@ def tiny_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "reports"
 
 
-def _execute(name: str, reports: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def _execute(name: str, reports: str | None, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setenv("RTT_NB_ROOT", str(REPO))
-    monkeypatch.setenv("RTT_NB_REPORTS", reports)
+    if reports is None:
+        monkeypatch.delenv("RTT_NB_REPORTS", raising=False)  # the notebook's own default: committed reports
+    else:
+        monkeypatch.setenv("RTT_NB_REPORTS", reports)
     monkeypatch.delenv("RTT_NB_RUN", raising=False)
     book = nbformat.read(REPO / "notebooks" / name, as_version=4)
     nbclient.NotebookClient(book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
@@ -77,3 +80,17 @@ def test_compare_backends_notebook(tiny_reports: Path, monkeypatch: pytest.Monke
 def test_speech_breakdown_notebook(tiny_reports: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = "".join(_execute("speech_latency_breakdown.ipynb", str(tiny_reports / "speech" / "results.json"), monkeypatch))
     assert "clip-1" in out and "ASR ms" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("wait_k_vs_local_agreement.ipynb", ["de-en", "local-agreement-2", "full-sentence"]),
+     ("compare_mt_backends.ipynb", ["default", "accurate-finals", "rule-based"]),
+     ("speech_latency_breakdown.ipynb", ["fleurs-de", "ASR ms"])],
+)
+def test_notebooks_run_on_the_committed_reports(name: str, expected: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a reader opens: each notebook on the reports/ it reads by default (no re-run)."""
+    out = "".join(_execute(name, None, monkeypatch))
+    for text in expected:
+        assert text in out, (text, out[-2000:])
+

@@ -21,6 +21,8 @@ def test_bench_serve_reports_every_level_per_direction(tmp_path: Path) -> None:
                                  word_delay_s=0.01, timeout_s=60, url=srv.base_url,
                                  directions=[("es", "en"), ("de", "en")])
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    table = out.with_suffix(".md").read_text()
+    assert table.count("| de-en |") == 3 and "nothing lost: True" in table
     rows = report["levels"]
     assert [(r["direction"], r["kind"], r["concurrency"]) for r in rows] == [
         ("es-en", "text", 1), ("es-en", "text", 3), ("es-en", "speech", 1),

@@ -304,7 +304,45 @@ def run_serve_bench(
     report["load_average_after"] = os.getloadavg()
     report["nothing_lost"] = all(row["lost"] == 0 for row in report.get("levels", []))
     write_json(out_path, report)
+    out_path.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
     return report
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The load table a reader wants, written beside the JSON by the same run."""
+    mem_b, mem_a = report.get("memory_before_mb", {}), report.get("memory_after_mb", {})
+    lines = [
+        "# Service load (`rtt bench serve`)",
+        "",
+        f"Config `{report.get('config')}`, {report['machine'].get('cpu_count')} CPUs, run {report['machine'].get('date')}"
+        f" (load average before {report['load_average_before'][0]:.2f}). {report['settings'].get('transport')};"
+        f" text: {report['settings'].get('text_data')}, {report['settings'].get('sentences_per_session')} sentences"
+        f" a session typed {report['settings'].get('word_delay_s')} s a word; speech:"
+        f" {report['settings'].get('speech_data')}.",
+        "",
+        "Client latency: text, last word sent -> final received; speech, last audio frame sent -> last final"
+        " (0 when the final beats the trailing second of silence). Server latency: text `input_to_final`,"
+        " speech `endpoint_to_final` (VAD endpoint -> final translation).",
+        "",
+        "| direction | kind | sessions | sustained | finals | lost | errors | client p50 ms | client p95 ms |"
+        " server p50 ms | server p95 ms | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report.get("levels", []):
+        c, sv = r["client_final_latency_ms"], r["server_latency_ms"]
+        lines.append(
+            f"| {r.get('direction', 'es-en')} | {r['kind']} | {r['concurrency']} | {r['sessions_sustained']} |"
+            f" {r['finals_received']}/{r['finals_expected']} | {r['lost']} | {r['errors']} | {_ms(c['p50'])} |"
+            f" {_ms(c['p95'])} | {_ms(sv['p50'])} | {_ms(sv['p95'])} | {r['wall_s']} |"
+        )
+    lines += [
+        "",
+        f"Server RSS before {mem_b.get('VmRSS', '–')} MB, after {mem_a.get('VmRSS', '–')} MB (peak"
+        f" {mem_a.get('VmHWM', '–')} MB); alive after the run: {report.get('server_alive_after')}; nothing lost:"
+        f" {report.get('nothing_lost')}.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
