@@ -22,6 +22,16 @@ def fake_translator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rtt.translator, "Translator", lambda config, *a, **kw: FakeTranslator())
 
 
+def _suite(tmp_path: Path, pairs: list[tuple[str, str]]) -> Path:
+    """A one-direction (es-en) JSONL suite of (source, reference) pairs, written beside the test."""
+    items = [{"id": f"i{i}", "source": src, "reference": ref, "src_lang": "es", "tgt_lang": "en"}
+             for i, (src, ref) in enumerate(pairs)]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    (tmp_path / "s.yaml").write_text("version: 1\nname: s\ndomain: t\nsource: {kind: jsonl, paths: [d.jsonl]}\n"
+                                     "pairs: [es-en]\nlimit: null\n")
+    return tmp_path / "s.yaml"
+
+
 def test_eval_text_writes_the_documented_keys(tmp_path: Path, fake_translator: None,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "src.es").write_text("hola a todos\nel gato come pescado\nla casa es grande\n", encoding="utf-8")
@@ -50,10 +60,7 @@ def test_eval_text_reports_bad_input_as_a_structured_error(tmp_path: Path, fake_
 
 
 def test_experiment_run_and_leaderboard(tmp_path: Path, fake_translator: None) -> None:
-    (tmp_path / "d.jsonl").write_text(json.dumps(
-        {"source": "el gato come pescado", "reference": "the cat eats fish", "src_lang": "es", "tgt_lang": "en"}) + "\n")
-    (tmp_path / "s.yaml").write_text("version: 1\nname: s\ndomain: t\nsource: {kind: jsonl, paths: [d.jsonl]}\n"
-                                     "pairs: [es-en]\nlimit: null\n")
+    _suite(tmp_path, [("el gato come pescado", "the cat eats fish")])
     (tmp_path / "x.yaml").write_text("version: 1\nname: x\nsuites: [s.yaml]\n")
     out = tmp_path / "reports" / "x"
     assert main(["experiment", "run", str(tmp_path / "x.yaml"), "--out", str(out), "--threads", "1"]) == 0
@@ -71,11 +78,7 @@ def test_experiment_run_and_leaderboard(tmp_path: Path, fake_translator: None) -
 
 
 def test_canary_cli_go(tmp_path: Path, fake_translator: None, capsys: pytest.CaptureFixture[str]) -> None:
-    items = [{"id": f"i{i}", "source": s, "reference": s, "src_lang": "es", "tgt_lang": "en"}
-             for i, s in enumerate(["el gato come pescado", "la casa es grande", "hola a todos"] * 8)]
-    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
-    (tmp_path / "s.yaml").write_text("version: 1\nname: s\ndomain: t\nsource: {kind: jsonl, paths: [d.jsonl]}\n"
-                                     "pairs: [es-en]\nlimit: null\n")
+    _suite(tmp_path, [(s, s) for s in ["el gato come pescado", "la casa es grande", "hola a todos"] * 8])
     out = tmp_path / "canary.json"
     config = str(REPO / "rtt" / "data" / "default.yaml")
     rc = main(["canary", "--baseline", config, "--candidate", str(REPO / "experiments" / "local-agreement.yaml"),
@@ -143,11 +146,7 @@ def test_eval_speech_cli_rejects_a_short_transcript_file(tmp_path: Path, fake_tr
 def test_reports_say_comet_is_not_configured(tmp_path: Path, fake_translator: None,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RTT_COMET_CHECKPOINT", raising=False)
-    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(
-        {"source": s, "reference": r, "src_lang": "es", "tgt_lang": "en"})
-        for s, r in [("el gato come pescado", "the cat eats fish"), ("la casa es grande", "the house is big")]) + "\n")
-    (tmp_path / "s.yaml").write_text("version: 1\nname: s\ndomain: t\nsource: {kind: jsonl, paths: [d.jsonl]}\n"
-                                     "pairs: [es-en]\nlimit: null\n")
+    _suite(tmp_path, [("el gato come pescado", "the cat eats fish"), ("la casa es grande", "the house is big")])
     (tmp_path / "x.yaml").write_text("version: 1\nname: x\nsuites: [s.yaml]\npolicy: [wait-1, wait-3]\n")
     out = tmp_path / "x"
     assert main(["experiment", "run", str(tmp_path / "x.yaml"), "--out", str(out)]) == 0
@@ -169,11 +168,8 @@ def test_reports_say_comet_is_not_configured(tmp_path: Path, fake_translator: No
 
 def test_canary_output_labels_qe_and_shadow_pairs_the_arms(tmp_path: Path, fake_translator: None,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    items = [{"id": f"i{i}", "source": s, "reference": s, "src_lang": "es", "tgt_lang": "en"}
-             for i, s in enumerate(["el gato come pescado", "la casa es grande", "hola a todos"] * 3)]
-    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
-    (tmp_path / "s.yaml").write_text("version: 1\nname: s\ndomain: t\nsource: {kind: jsonl, paths: [d.jsonl]}\n"
-                                     "pairs: [es-en]\nlimit: null\n")
+    items = [(s, s) for s in ["el gato come pescado", "la casa es grande", "hola a todos"] * 3]
+    _suite(tmp_path, items)
     out = tmp_path / "canary.json"
     config = str(REPO / "rtt" / "data" / "default.yaml")
     main(["canary", "--baseline", config, "--candidate", config, "--share", "0.1", "--shadow",
