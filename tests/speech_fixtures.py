@@ -129,6 +129,18 @@ def pcm(samples: np.ndarray) -> bytes:
     return encode_pcm16le(samples)
 
 
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    """A 16 kHz mono PCM16 WAV file of ``samples`` (generated in the test's tmp dir, never committed)."""
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
 async def stream_audio(session: Any, samples: np.ndarray, chunk_ms: int = 100, realtime: float = 0.0,
                        rate: int = 16000) -> None:
     """Push ``samples`` as PCM16 chunks; ``realtime`` > 0 paces them (1.0 = real time)."""

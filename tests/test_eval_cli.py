@@ -11,6 +11,7 @@ import pytest
 from rtt.cli.main import main
 from rtt.eval.summary import METRIC_KEYS
 from tests.eval_fixtures import FakeTranslator
+from tests.speech_fixtures import silence, write_wav
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -91,18 +92,6 @@ def test_canary_cli_go(tmp_path: Path, fake_translator: None, capsys: pytest.Cap
     assert {s["arm"] for s in doc["segments"]} == {"baseline", "candidate"}
 
 
-def _wav(path: Path, seconds: float) -> None:
-    import wave
-
-    import numpy as np
-
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(np.zeros(int(16000 * seconds), dtype="<i2").tobytes())
-
-
 @pytest.mark.parametrize("realtime", [False, True])
 def test_eval_speech_cli_on_user_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_translator: None,
                                        capsys: pytest.CaptureFixture[str], realtime: bool) -> None:
@@ -113,8 +102,8 @@ def test_eval_speech_cli_on_user_files(tmp_path: Path, monkeypatch: pytest.Monke
 
     said = "hola a todos y buenas tardes"
     monkeypatch.setattr(rtt.eval.speech_runner, "load_asr", lambda config: ScriptedAsr(said))
-    _wav(tmp_path / "a.wav", 3.0)
-    _wav(tmp_path / "b.wav", 2.0)
+    write_wav(tmp_path / "a.wav", silence(3.0))
+    write_wav(tmp_path / "b.wav", silence(2.0))
     (tmp_path / "clips.txt").write_text("a.wav\nb.wav\n", encoding="utf-8")
     (tmp_path / "tr.es").write_text(f"{said}\nhola a todos\n", encoding="utf-8")
     (tmp_path / "ref.en").write_text("hello everyone and good afternoon\nhello everyone\n", encoding="utf-8")
@@ -135,7 +124,7 @@ def test_eval_speech_cli_on_user_files(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_eval_speech_cli_rejects_a_short_transcript_file(tmp_path: Path, fake_translator: None,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    _wav(tmp_path / "a.wav", 1.0)
+    write_wav(tmp_path / "a.wav", silence(1.0))
     (tmp_path / "clips.txt").write_text("a.wav\na.wav\n", encoding="utf-8")
     (tmp_path / "tr.es").write_text("hola\n", encoding="utf-8")
     rc = main(["eval", "speech", "--audio-list", str(tmp_path / "clips.txt"), "--transcripts",

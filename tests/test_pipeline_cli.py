@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 
 from rtt.cli import speech_cmd
 from rtt.errors import InvalidInput
+from tests.speech_fixtures import write_wav
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -18,15 +18,6 @@ def parse(*argv: str) -> argparse.Namespace:
     sub = parser.add_subparsers()
     speech_cmd.register(sub)
     return parser.parse_args(list(argv))
-
-
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((samples * 32767).astype("<i2").tobytes())
-    return path
 
 
 def test_options_parse() -> None:

@@ -404,7 +404,6 @@ def _masked_text_frame(payload: bytes) -> bytes:
 async def test_heartbeat_frees_a_session_whose_client_stopped_answering_pings():
     """A peer that vanished without closing (a raw socket that never answers the server's pings)
     is disconnected by the heartbeat, and its session is freed after the resume grace period."""
-    import base64 as b64
     import os
     import socket
 
@@ -414,7 +413,7 @@ async def test_heartbeat_frees_a_session_whose_client_stopped_answering_pings():
         host, port = srv.base_url.removeprefix("http://").split(":")
         sock = socket.create_connection((host, int(port)), timeout=10)
         try:
-            key = b64.b64encode(os.urandom(16)).decode()
+            key = base64.b64encode(os.urandom(16)).decode()
             sock.sendall((f"GET /v1/realtime HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
                          .encode())

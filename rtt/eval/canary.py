@@ -145,7 +145,7 @@ def run_canary(
 
 
 def render(result: CanaryResult, share: float) -> str:
-    from rtt.metrics.comet import NOT_CONFIGURED
+    from rtt.metrics.comet import NOT_CONFIGURED, configured_checkpoint
     from rtt.metrics.qe import QE_LABEL
 
     keys = ["n_segments", *ONLINE_KEYS, *OFFLINE_KEYS]
@@ -157,7 +157,9 @@ def render(result: CanaryResult, share: float) -> str:
         lines.append(f"{label:24} {_f(b):>12} {_f(c):>12}")
     lines.append(f"(*) {QE_LABEL}" + ("" if result.baseline.get("qe_similarity") is not None
                                       else "; not computed (encoder not installed or --no-qe)"))
-    lines.append(NOT_CONFIGURED + " (a canary compares online metrics; COMET needs references and a checkpoint)")
+    # A canary never scores COMET (it compares online metrics); say "not configured" only when
+    # that is also true, so the line cannot contradict a configured checkpoint.
+    lines.append(NOT_CONFIGURED if configured_checkpoint() is None else "COMET: not scored by a canary")
     verdict = "GO" if result.go else "NO-GO"
     lines.append(f"canary (share {share:g}): {verdict}")
     lines += [f"  - {r}" for r in result.reasons]

@@ -242,32 +242,19 @@ def _provenance(docs: Sequence[dict[str, Any]]) -> list[str]:
     return [*out, ""]
 
 
-PER_DIRECTION_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("chrf", "chrF"), ("bleu", "BLEU"), ("comet", "COMET"), ("al", "AL"), ("laal", "LAAL"),
-    ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
-    ("final_latency_ms_p95", "final p95 ms"), ("normalized_erasure", "NE"), ("n_segments", "n"),
-)
-
-
 def _per_direction(docs: Sequence[dict[str, Any]], pairs: Sequence[str]) -> list[str]:
-    """One table per direction: every experiment and policy with the metrics of that direction,
-    averaged over the suites that measured it (weighted by segments)."""
+    """One table per direction: every experiment and policy with the metrics of that direction
+    (the same means over runs as the ranking, restricted to the direction's runs)."""
+    from rtt.eval.experiment import overall
+
     out = ["## Per direction", ""]
     for pair in pairs:
         rows = []
         for doc in docs:
             runs = [r for r in doc["runs"] if r["pair"] == pair and r.get("modality") == "text"]
-            for policy in dict.fromkeys(r["policy"] for r in runs):
-                mine = [r for r in runs if r["policy"] == policy]
-                row: dict[str, Any] = {"experiment": doc["experiment"]["name"], "policy": policy,
-                                       "suites": ", ".join(r["suite"] for r in mine)}
-                for key, _ in PER_DIRECTION_COLUMNS:
-                    vals = [(r[key], r.get("n_segments") or 1) for r in mine if r.get(key) is not None]
-                    if key == "n_segments":
-                        row[key] = sum(v for v, _ in vals) if vals else None
-                    elif vals:
-                        row[key] = round(sum(v * w for v, w in vals) / sum(w for _, w in vals), 3)
-                rows.append(row)
+            for policy, summ in overall(runs).items():
+                suites = ", ".join(r["suite"] for r in runs if r["policy"] == policy)
+                rows.append({"experiment": doc["experiment"]["name"], "policy": policy, "suites": suites, **summ})
         if not rows:
             continue
         rows.sort(key=lambda r: -(r.get("chrf") or -1))
