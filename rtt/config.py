@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rtt.errors import ConfigError
 from rtt.versioning import require_version
@@ -56,6 +56,16 @@ class MtConfig(_Strict):
     default_tier: str = "fast"
     # Tier used to re-translate a finished sentence when `final_tier` differs from the live tier.
     final_tier: str | None = None
+    # Tier that re-translates each finished sentence *after* its fast final was delivered, as
+    # background work that yields to live work (a `revised_translation` event follows the
+    # final).  None: no refinement.  Ignored when `final_tier` is set.
+    refine_tier: str | None = None
+    # Finished sentences waiting for refinement per session; when more arrive, the oldest
+    # waiting one is skipped (its fast final stands), so a backlog never grows under load.
+    refine_queue: int = Field(default=4, ge=1)
+    # A draining session waits this long for its last revisions, then skips the rest: under
+    # load the background work may get no CPU at all, and a session's end must not hang on it.
+    refine_drain_s: float = Field(default=15.0, ge=0)
 
     @field_validator("tiers")
     @classmethod
@@ -63,6 +73,14 @@ class MtConfig(_Strict):
         if not v:
             raise ValueError("at least one tier is needed")
         return v
+
+    @model_validator(mode="after")
+    def _tiers_named_exist(self) -> MtConfig:
+        for key in ("default_tier", "final_tier", "refine_tier"):
+            name = getattr(self, key)
+            if name is not None and name not in self.tiers:
+                raise ValueError(f"mt.{key} {name!r} is not a configured tier ({', '.join(self.tiers)})")
+        return self
 
 
 class PolicyConfig(_Strict):

@@ -99,6 +99,9 @@ class Features(_Client):
     # Per-word times on final_asr.  Off by default: the alignment pass runs on the same cores
     # as the final MT step, right when both finals are due (see docs/speech.md).
     word_timestamps: bool = False
+    # Refinement pass: each final_translation is followed by a revised_translation from the
+    # server's refinement tier.  None: as the server is configured (on in the default config).
+    refinement: bool | None = None
 
 
 class AudioFormat(_Client):
@@ -341,6 +344,24 @@ class FinalTranslation(_Server):
     # Per-stage latency (ms), e.g. {"asr": .., "mt": .., "endpoint_to_final": ..}.
     latency_ms: dict[str, float] = Field(default_factory=dict)
     at_ms: float
+    # True: a revised_translation of this utterance follows (the refinement pass).
+    revision_pending: bool = False
+
+
+class RevisedTranslation(_Server):
+    """The refinement pass's word on a final: ``revised`` (``text`` replaces the final's text),
+    ``unchanged``, or ``skipped`` (not refined; ``reason`` says why, ``text`` is the final's)."""
+
+    type: Literal["revised_translation"] = "revised_translation"
+    utterance_id: int
+    text: str
+    previous_text: str
+    status: Literal["revised", "unchanged", "skipped"]
+    # e.g. {"final_to_revision": .., "endpoint_to_revision": .., "refine_wall": ..}
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+    engine: str = ""
+    reason: str = ""
+    at_ms: float
 
 
 class TtsAudio(_Server):
@@ -401,6 +422,7 @@ ServerMessage = Annotated[
     | FinalAsr
     | PartialTranslation
     | FinalTranslation
+    | RevisedTranslation
     | TtsAudio
     | Notice
     | Pong

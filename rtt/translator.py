@@ -8,15 +8,18 @@ and applies the same text policies (glossary, formatting, masking) to the stream
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rtt.config import RttConfig
-from rtt.errors import InvalidInput
+from rtt.errors import BackendUnavailable, InvalidInput, ModelMissing, UnsupportedLanguage
 from rtt.languages import AUTO, check_pair, get_language
 from rtt.models.store import ModelStore
 from rtt.mt.base import MtCost, MtEngine, MtRequest
+from rtt.mt.priority import ForegroundGate
 from rtt.mt.registry import EngineRegistry
 from rtt.policies.base import EmittedWord, PolicyContext, PolicyStep
 from rtt.policies.factory import make_policy
@@ -24,6 +27,8 @@ from rtt.text.formality import formality_hint
 from rtt.text.glossary import Glossary
 from rtt.text.langid import identify_language
 from rtt.text.pipeline import TextOptions, finish_target, finish_target_prefix, prepare_source
+
+log = logging.getLogger("rtt.translator")
 
 
 @dataclass
@@ -51,10 +56,17 @@ def validate_text(text: object, max_chars: int) -> str:
 
 class Translator:
     def __init__(
-        self, config: RttConfig, store: ModelStore | None = None, engines: EngineRegistry | None = None
+        self,
+        config: RttConfig,
+        store: ModelStore | None = None,
+        engines: EngineRegistry | None = None,
+        gate: ForegroundGate | None = None,
     ) -> None:
         self.config = config
         self.engines = engines or EngineRegistry(config.mt, store)
+        # Live work (streaming steps, whole-sentence requests) holds the gate; the refinement
+        # pass waits at it (rtt/mt/priority.py).  Shared with the ASR stage via Components.
+        self.gate = gate or ForegroundGate()
 
     # -- helpers ------------------------------------------------------------------------------
     def resolve_source(self, text: str, source_lang: str) -> tuple[str, str | None]:
@@ -134,7 +146,8 @@ class Translator:
                 for p in prepared
             ]
             t0 = time.perf_counter()
-            results = engine.translate_batch(requests)
+            with self.gate.foreground():
+                results = engine.translate_batch(requests)
             wall = (time.perf_counter() - t0) * 1000
             for i, p, r in zip(idx, prepared, results, strict=True):
                 text = finish_target(r.text, p.state, opts)
@@ -155,9 +168,16 @@ class Translator:
         formality: str | None = None,
         punctuation: bool | None = None,
         final_tier: str | None = None,
+        refine_tier: str | None = None,
     ) -> SimultaneousTranslator:
         """``final_tier`` (default: the config's ``mt.final_tier``) re-translates each finished
-        sentence with another tier: live partials stay fast, the final gets the better model."""
+        sentence with another tier before the final is delivered: live partials stay fast, the
+        final waits for the better model.
+
+        ``refine_tier`` instead delivers the fast final at once and lets
+        :meth:`SimultaneousTranslator.revise` re-translate it afterwards as background work (live
+        sessions pass the config's ``mt.refine_tier``).  An engine that is not installed, or the
+        live engine itself, means no refinement (the fast final stands)."""
         check_pair(source_lang, target_lang, allow_auto=False)
         tier = tier or self.config.mt.default_tier
         engine = self.engine_for(source_lang, target_lang, tier, formality)
@@ -165,6 +185,14 @@ class Translator:
         final_engine = None
         if final_tier and final_tier != tier:
             final_engine = self.engine_for(source_lang, target_lang, final_tier, formality)
+        refine_engine = None
+        if refine_tier and refine_tier not in (tier, final_tier) and final_engine is None:
+            try:
+                refine_engine = self.engine_for(source_lang, target_lang, refine_tier, formality)
+            except (BackendUnavailable, ModelMissing, UnsupportedLanguage) as exc:
+                log.warning("no refinement for %s->%s: %s", source_lang, target_lang, exc.message)
+            if refine_engine is engine:
+                refine_engine = None
         opts = self.options(source_lang, target_lang, glossary, formality, punctuation)
         return SimultaneousTranslator(
             engine,
@@ -172,9 +200,12 @@ class Translator:
             policy or self.config.policy.name,
             stabilization or self.config.policy.stabilization,
             final_engine=final_engine,
+            refine_engine=refine_engine,
+            gate=self.gate,
         )
 
     def close(self) -> None:
+        self.gate.close()
         self.engines.close()
 
 
@@ -191,6 +222,16 @@ class StreamUpdate:
     revised: bool = False
 
 
+@dataclass
+class Revision:
+    """What the refinement pass made of one finished sentence."""
+
+    text: str
+    changed: bool  # differs from the final that was delivered
+    engine: str
+    cost: MtCost
+
+
 class SimultaneousTranslator:
     """Feeds source words of one sentence to a policy; ``reset()`` starts the next sentence."""
 
@@ -201,9 +242,14 @@ class SimultaneousTranslator:
         policy: str,
         stabilization: str,
         final_engine: MtEngine | None = None,
+        refine_engine: MtEngine | None = None,
+        gate: ForegroundGate | None = None,
     ) -> None:
         self.engine = engine
         self.final_engine = final_engine
+        self.refine_engine = refine_engine
+        self.gate = gate or ForegroundGate()
+        self._final_text: str | None = None
         self.options = options
         self.policy_name = policy
         self.stabilization = stabilization
@@ -219,8 +265,47 @@ class SimultaneousTranslator:
 
     def reset(self) -> None:
         self._new_policy()
+        self._final_text = None
 
     def push(self, text: str, source_finished: bool = False) -> StreamUpdate:
+        with self.gate.foreground():
+            update = self._push(text, source_finished)
+        if update.finished or source_finished:
+            self._final_text = update.committed_text
+        return update
+
+    @property
+    def refinable(self) -> bool:
+        """A refinement engine is set and the sentence is finished with something to revise."""
+        return self.refine_engine is not None and bool(self._final_text) and bool(self.policy.source)
+
+    def revise(self, cancel: threading.Event | None = None, background: bool = True) -> Revision | None:
+        """Re-translate the finished sentence with the refinement engine as background work:
+        it waits while live work holds the gate and raises :class:`~rtt.mt.priority.Cancelled`
+        when ``cancel`` is set.  ``None`` when there is nothing to refine.  ``background=False``
+        decodes as live work does (all threads, no pauses): only for comparisons."""
+        if not self.refinable:
+            return None
+        assert self.refine_engine is not None and self._final_text is not None
+        request = self._sentence_request(self.gate.background_pause(cancel) if background else None)
+        result = self.refine_engine.continue_prefix(request, None)
+        text = finish_target(result.text, self._prepared.state, self.options)
+        if not text.strip():  # an empty revision would erase a delivered final: keep that one
+            text = self._final_text
+        return Revision(text, text != self._final_text, self.refine_engine.name, result.cost)
+
+    def _sentence_request(self, pause: Callable[[], None] | None = None) -> MtRequest:
+        """The whole prepared sentence as one request (final tier, refinement)."""
+        return MtRequest(
+            self._prepared.text_for_engine,
+            self.options.source_lang,
+            self.options.target_lang,
+            formality=self.options.formality,
+            hints=self._prepared.hints,
+            pause=pause,
+        )
+
+    def _push(self, text: str, source_finished: bool) -> StreamUpdate:
         # Text policies work on the whole source so far (a glossary term may span two pushes);
         # the policy gets the engine-side words it has not seen yet.
         self._raw_source = f"{self._raw_source} {text}".strip()
@@ -248,14 +333,7 @@ class SimultaneousTranslator:
         # engine translates the whole sentence; the result replaces the committed partials.
         assert self.final_engine is not None
         self.policy.push(new_words, source_finished=False)
-        request = MtRequest(
-            self._prepared.text_for_engine,
-            self.options.source_lang,
-            self.options.target_lang,
-            formality=self.options.formality,
-            hints=self._prepared.hints,
-        )
-        result = self.final_engine.translate_batch([request])[0]
+        result = self.final_engine.translate_batch([self._sentence_request()])[0]
         text = finish_target(result.text, self._prepared.state, self.options)
         self.policy.finished = True
         return StreamUpdate([], text, "", True, result.cost, revised=text != self.policy.committed_text)

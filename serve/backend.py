@@ -43,6 +43,7 @@ class SessionSpec:
     sample_rate: int = 16000
     audio_format: str = "pcm16le"
     word_timestamps: bool = False
+    refinement: bool | None = None  # None: as configured (mt.refine_tier)
     # REST transcription: finals of the source are all that is needed (no MT when supported).
     transcribe_only: bool = False
 
@@ -140,7 +141,8 @@ class PipelineBackend:
 
     def _prewarm_translator(self, components: Any) -> None:
         # The first call of each engine pays for allocating buffers; do it before a user does.
-        tiers = {self.config.mt.default_tier, self.config.mt.final_tier} - {None}
+        mt = self.config.mt
+        tiers = {mt.default_tier, mt.final_tier, mt.refine_tier} - {None}
         for tier in tiers:
             components.translator.translate(["Hello."], "en", "es", tier=tier)
         components.translator.engines.warm_up()
@@ -179,6 +181,7 @@ class PipelineBackend:
             sample_rate=spec.sample_rate,
             audio_format=spec.audio_format,
             word_timestamps=spec.word_timestamps,
+            refine=spec.refinement,
         )
         session: RealtimeSession = Session(self.components, opts, session_id=session_id)
         return session

@@ -7,6 +7,7 @@ and translated by the same policy as live speech, so REST and realtime results a
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from rtt.errors import RttError
@@ -55,6 +56,9 @@ async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: st
                 asr[event.utterance_id] = event
             elif isinstance(event, ev.FinalTranslation):
                 mt[event.utterance_id] = event
+            elif isinstance(event, ev.RevisedTranslation) and event.utterance_id in mt:
+                # A whole clip waits for its end anyway: it returns the refined text.
+                mt[event.utterance_id] = replace(mt[event.utterance_id], text=event.text)
             elif isinstance(event, ev.ErrorEvent):
                 errors.append(event)
 

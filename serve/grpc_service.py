@@ -50,6 +50,7 @@ def _json_field(raw: str, name: str, seq: int | None) -> Any:
 
 
 def hello_from_proto(h: Any, seq: int | None) -> Hello:
+    refinement = {0: None, 1: True, 2: False}.get(h.refinement)
     raw: dict[str, Any] = {
         "type": "hello",
         "version": h.version or 1,
@@ -67,8 +68,8 @@ def hello_from_proto(h: Any, seq: int | None) -> Hello:
         "audio": AudioFormat(encoding=h.encoding or "pcm16le", sample_rate=h.sample_rate or 16000).model_dump()
         if h.encoding in ("", "pcm16le", "opus") else {"encoding": h.encoding},
         "features": Features(vad=h.vad, partial_results=h.partial_results, tts=h.tts,
-                             word_timestamps=h.word_timestamps).model_dump()
-        if h.features_set else Features(word_timestamps=h.word_timestamps).model_dump(),
+                             word_timestamps=h.word_timestamps, refinement=refinement).model_dump()
+        if h.features_set else Features(word_timestamps=h.word_timestamps, refinement=refinement).model_dump(),
     }
     if seq is not None:
         raw["seq"] = seq
@@ -103,7 +104,12 @@ def to_proto(message: Any) -> Any:
     if t == "final_translation":
         return pb.ServerMessage(translation=pb.Translation(
             utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, source_text=m.source_text,
-            source_lang=m.source_lang, target_lang=m.target_lang, latency_ms=m.latency_ms, at_ms=m.at_ms))
+            source_lang=m.source_lang, target_lang=m.target_lang, latency_ms=m.latency_ms, at_ms=m.at_ms,
+            revision_pending=m.revision_pending))
+    if t == "revised_translation":
+        return pb.ServerMessage(translation=pb.Translation(
+            utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, latency_ms=m.latency_ms,
+            at_ms=m.at_ms, revision_status=m.status, previous_text=m.previous_text, reason=m.reason))
     if t == "tts_audio":
         import base64
 

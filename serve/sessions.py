@@ -40,6 +40,7 @@ from rtt.protocol import (
     PartialTranslation,
     Pong,
     ProtocolError,
+    RevisedTranslation,
     SessionConfig,
     SessionEnded,
     SpeechStarted,
@@ -106,6 +107,7 @@ def spec_from_config(cfg: SessionConfig, seq: int | None = None) -> SessionSpec:
         tts_voice=cfg.tts_voice,
         vad=cfg.features.vad,
         word_timestamps=cfg.features.word_timestamps,
+        refinement=cfg.features.refinement,
         sample_rate=cfg.audio.sample_rate,
         audio_format=cfg.audio.encoding,
     )
@@ -126,7 +128,13 @@ def event_to_message(event: Any, partial_results: bool) -> Any | None:
     if isinstance(event, ev.FinalTranslation):
         return FinalTranslation(utterance_id=event.utterance_id, text=event.text, source_text=event.source_text,
                                 source_lang=event.source_lang, target_lang=event.target_lang,
-                                latency_ms=dict(event.latency_ms), at_ms=event.at_ms)
+                                latency_ms=dict(event.latency_ms), at_ms=event.at_ms,
+                                revision_pending=event.revision_pending)
+    if isinstance(event, ev.RevisedTranslation):
+        return RevisedTranslation(utterance_id=event.utterance_id, text=event.text,
+                                  previous_text=event.previous_text, status=event.status,  # type: ignore[arg-type]
+                                  latency_ms=dict(event.latency_ms), engine=event.engine, reason=event.reason,
+                                  at_ms=event.at_ms)
     if isinstance(event, ev.PartialAsr):
         if not partial_results:
             return None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
-from rtt.mt.base import MtRequest
+from rtt.mt.base import MtRequest, MtResult
 from rtt.mt.repetition import find_loop
 
 pytestmark = pytest.mark.models
@@ -39,3 +42,33 @@ def test_repetition_guard() -> None:
     assert find_loop(words) == 5
     assert find_loop("a b c a b c a b c".split()) == 3
     assert find_loop("a perfectly normal sentence".split()) is None
+
+
+def test_background_request_pauses_between_tokens_and_lets_live_work_use_the_engine(llm_engine) -> None:  # type: ignore[no-untyped-def]
+    # The refinement pass: while a background translation is paused mid-sentence, a live request
+    # on the same engine must run (no deadlock on the engine lock), and the background one must
+    # then finish correctly although the live one replaced the cache contents.
+    pauses: list[int] = []
+    release = threading.Event()
+
+    def pause() -> None:
+        pauses.append(1)
+        if len(pauses) == 4:
+            release.wait(60)
+
+    background = MtRequest("El gato negro duerme en la casa de mi abuela.", "es", "en", pause=pause)
+    result: list[MtResult] = []
+    worker = threading.Thread(target=lambda: result.append(llm_engine.continue_prefix(background)))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while len(pauses) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(pauses) == 4
+    live = llm_engine.continue_prefix(MtRequest("Buenos días a todos.", "es", "en"))
+    release.set()
+    worker.join(60)
+    assert any(g in live.text.lower() for g in ("good morning", "good day", "hello")), live.text
+    assert "cat" in result[0].text.lower() and "house" in result[0].text.lower(), result[0].text
+    assert len(pauses) > result[0].cost.generated_tokens  # prompt chunks, then every token
+    foreground = llm_engine.continue_prefix(MtRequest(background.text, "es", "en"))
+    assert foreground.text.split()[:4] == result[0].text.split()[:4]

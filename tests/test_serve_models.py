@@ -101,6 +101,13 @@ async def test_fleurs_clip_over_websocket_gives_partials_and_final(server):
     translation = " ".join(m.text for m in finals)
     assert looks_translated(translation, flores_line(clip, "es"), flores_line(clip, "en")), translation
     assert "endpoint_to_final" in finals[-1].latency_ms
+    # The refinement pass: a revision per final, in order, delivered before the session ends.
+    revisions = [m for m in everything if m.type == "revised_translation"]
+    assert all(f.revision_pending for f in finals)
+    assert [r.utterance_id for r in revisions] == [f.utterance_id for f in finals]
+    assert types.index("revised_translation") > types.index("final_translation")
+    assert all(r.status in ("revised", "unchanged") and r.engine == "qwen-1.5b" for r in revisions), revisions
+    assert all(r.previous_text == f.text for r, f in zip(revisions, finals, strict=True))
 
 
 async def test_text_input_gives_wait_k_partials(server):
@@ -167,7 +174,9 @@ async def test_fleurs_clip_over_grpc_gives_partials_and_final(server):
     kinds = [r.WhichOneof("kind") for r in replies]
     assert kinds[0] == "created" and kinds[-1] == "ended", kinds
     assert any(r.WhichOneof("kind") == "asr" and not r.asr.is_final for r in replies), kinds
-    finals = [r.translation for r in replies if r.WhichOneof("kind") == "translation" and r.translation.is_final]
+    translations = [r.translation for r in replies if r.WhichOneof("kind") == "translation"]
+    finals = [t for t in translations if t.is_final and not t.revision_status]
+    revisions = [t for t in translations if t.revision_status]
     asr_finals = [r.asr for r in replies if r.WhichOneof("kind") == "asr" and r.asr.is_final]
     assert finals and asr_finals
     reference = (FLEURS / clip.replace(".ogg", ".txt")).read_text()
@@ -175,6 +184,13 @@ async def test_fleurs_clip_over_grpc_gives_partials_and_final(server):
     translation = " ".join(f.text for f in finals)
     assert looks_translated(translation, flores_line(clip, "es"), flores_line(clip, "en")), translation
     assert "endpoint_to_final" in finals[-1].latency_ms
+    # The default config's refinement pass: one revision per final, before the stream ends.
+    assert all(f.revision_pending for f in finals)
+    assert sorted(r.utterance_id for r in revisions) == sorted(f.utterance_id for f in finals)
+    assert all(r.revision_status in ("revised", "unchanged") for r in revisions), revisions
+    revised = " ".join(r.text for r in revisions)
+    assert looks_translated(revised, flores_line(clip, "es"), flores_line(clip, "en")), revised
+    assert "endpoint_to_revision" in revisions[-1].latency_ms
 
 
 def test_text_over_rest_with_sse_events_gives_wait_k_partials(server):

@@ -262,7 +262,7 @@ def _direction(lang: str) -> str:
 
 async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realtime: bool, stabilization: str,
                        policy: str | None = None, mode: str = "cascade",
-                       word_timestamps: bool = False) -> dict[str, Any]:
+                       word_timestamps: bool = False, refine: bool | None = None) -> dict[str, Any]:
     import asyncio
 
     from rtt.audio.pcm import encode_pcm16le
@@ -271,7 +271,7 @@ async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realti
     target = _direction(clip.lang)
     opts = SessionOptions(source_lang=clip.lang, target_lang=target, stabilization=stabilization,
                           policy=policy or components.config.policy.name, mode=mode,  # type: ignore[arg-type]
-                          word_timestamps=word_timestamps)
+                          word_timestamps=word_timestamps, refine=refine)
     session = Session(components, opts, session_id=clip.name)
     await session.start()
     events: list[Any] = []
@@ -311,10 +311,16 @@ def _clip_metrics(run: dict[str, Any]) -> dict[str, Any]:
 
     asr = [e for e in events if isinstance(e, ev.FinalAsr)]
     mt = [e for e in events if isinstance(e, ev.FinalTranslation)]
+    revised = {e.utterance_id: e for e in events if isinstance(e, ev.RevisedTranslation)}
     out: dict[str, Any] = {
         "clip": run["clip"].name,
         "transcript": " ".join(e.text for e in asr),
-        "translation": " ".join(e.text for e in mt),
+        # what stands at the end: a final's revision where the refinement pass made one
+        "translation": " ".join(revised[e.utterance_id].text if e.utterance_id in revised else e.text for e in mt),
+        "first_final_translation": " ".join(e.text for e in mt),
+        "revision_status": [revised[e.utterance_id].status for e in mt if e.utterance_id in revised],
+        "endpoint_to_revision_ms": [r.latency_ms["endpoint_to_revision"] for r in revised.values()
+                                    if r.status != "skipped" and "endpoint_to_revision" in r.latency_ms],
         "utterances": len(asr),
         "errors": [f"{e.code}: {e.message}" for e in events if isinstance(e, ev.ErrorEvent)],
         "endpoint_to_final_ms": [e.latency_ms.get("endpoint_to_final") for e in mt if "endpoint_to_final" in e.latency_ms],
@@ -388,14 +394,17 @@ def _aggregate(rows: list[dict[str, Any]], clips: list[Clip]) -> dict[str, Any]:
         wer[lang] = {"wer": round(word_error_rate([by_name[r["clip"]].transcript for r in sel],
                                                   [r["transcript"] for r in sel]), 4), "clips": len(sel)}
         tgt = _direction(lang)
-        refs, hyps = [], []
+        refs, hyps, firsts = [], [], []
         for r in sel:
             c = by_name[r["clip"]]
             if c.flores_line is not None:
                 refs.append(flores_reference(c.flores_line, tgt))
                 hyps.append(r["translation"])
+                firsts.append(r.get("first_final_translation", r["translation"]))
         if refs:
             chrf[f"{lang}-{tgt}"] = {"chrF": round(corpus_chrf(hyps, refs).score, 2), "clips": len(refs)}
+            if firsts != hyps:
+                chrf[f"{lang}-{tgt}"]["chrF_first_final"] = round(corpus_chrf(firsts, refs).score, 2)
     flat = lambda key: [v for r in rows for v in r[key] if v is not None]  # noqa: E731
     asr_ms = sum(r["stats"].get("asr", {}).get("partial_ms_total", 0) + r["stats"].get("asr", {}).get("final_ms_total", 0)
                  for r in rows)
@@ -408,6 +417,9 @@ def _aggregate(rows: list[dict[str, Any]], clips: list[Clip]) -> dict[str, Any]:
         "speech_end_to_final_ms": _pcts(flat("speech_end_to_final_ms")),
         "endpoint_to_asr_final_ms": _pcts(flat("endpoint_to_asr_final_ms")),
         "onset_to_first_partial_ms": _pcts(flat("onset_to_first_partial_ms")),
+        "endpoint_to_revision_ms": _pcts(flat("endpoint_to_revision_ms")),
+        "refinement": {status: sum(r.get("revision_status", []).count(status) for r in rows)
+                       for status in ("revised", "unchanged", "skipped")},
         "asr_revisions": _erasure_summary([s for r in rows for s in r["asr_erasure"]]),
         "mt_revisions": _erasure_summary([s for r in rows for s in r["mt_erasure"]]),
         "compute_rtf": {"asr": round(asr_ms / 1000 / audio_s, 3) if audio_s else None,
@@ -447,10 +459,13 @@ def run_speech_bench(
     config_path: str | Path | None = None,
     direct: bool = True,
     word_timestamps: bool = False,
+    compare_refinement: bool = False,
 ) -> dict[str, Any]:
     """The FLEURS clips through the live Session at real-time pace (see reports/speech/README.md).
 
-    ``word_timestamps`` defaults to what the server does (off unless a client asks for them)."""
+    ``word_timestamps`` defaults to what the server does (off unless a client asks for them).
+    ``compare_refinement`` streams every clip a second time with the refinement pass off,
+    alternating the order, and reports both arms side by side."""
     import asyncio
 
     out_path = Path(out_path)
@@ -466,6 +481,8 @@ def run_speech_bench(
     # first calls load the MT weights of every live engine the clips will use
     for src, tgt in (("es", "en"), ("de", "en"), ("fr", "en"), ("en", "es")):
         components.translator.translate(["Hola."], src, tgt)
+    if config.mt.refine_tier:
+        components.translator.translate(["Hola."], "es", "en", tier=config.mt.refine_tier)
     components.translator.engines.warm_up()
     load_s = time.perf_counter() - t
     clips = clips or fleurs_clips()
@@ -474,17 +491,29 @@ def run_speech_bench(
     calibration = _calibrate(components, audio[clips[0].name])
     log(f"calibration: {calibration}")
 
-    def run_all(sel: list[Clip], stabilization: str, mode: str = "cascade") -> list[dict[str, Any]]:
-        rows = []
-        for c in sel:
-            run = asyncio.run(_stream_clip(components, c, audio[c.name], realtime=realtime, stabilization=stabilization,
-                                           mode=mode, word_timestamps=word_timestamps))
-            row = _clip_metrics(run)
-            log(f"{c.name} [{mode} {stabilization}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
-            rows.append(row)
-        return rows
+    def run_one(c: Clip, stabilization: str, mode: str = "cascade", refine: bool | None = None) -> dict[str, Any]:
+        run = asyncio.run(_stream_clip(components, c, audio[c.name], realtime=realtime, stabilization=stabilization,
+                                       mode=mode, word_timestamps=word_timestamps, refine=refine))
+        row = _clip_metrics(run)
+        label = f"{mode} {stabilization}" + (" no-refine" if refine is False else "")
+        log(f"{c.name} [{label}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
+        return row
 
-    main_rows = run_all(clips, config.policy.stabilization)
+    def run_all(sel: list[Clip], stabilization: str, mode: str = "cascade") -> list[dict[str, Any]]:
+        return [run_one(c, stabilization, mode) for c in sel]
+
+    refine_on = bool(config.mt.refine_tier) and not config.mt.final_tier
+    off_rows: list[dict[str, Any]] = []
+    if compare_refinement and refine_on:
+        # Side by side in one run, clip by clip (alternating which arm goes first), so both arms
+        # see the same machine state: does the background refinement slow the live finals?
+        main_rows: list[dict[str, Any]] = []
+        for i, c in enumerate(clips):
+            pair = [(None, main_rows), (False, off_rows)]
+            for refine, rows in (pair if i % 2 == 0 else pair[::-1]):
+                rows.append(run_one(c, config.policy.stabilization, refine=refine))
+    else:
+        main_rows = run_all(clips, config.policy.stabilization)
     result: dict[str, Any] = {
         "machine": machine(),
         "load_average_at_start": [round(x, 2) for x in load_avg_start],
@@ -503,6 +532,13 @@ def run_speech_bench(
         "counters": _counters(main_rows),
         "per_clip": [{k: v for k, v in r.items() if k not in ("asr_erasure", "mt_erasure", "stats")} for r in main_rows],
     }
+    result["config"]["refine_tier"] = config.mt.refine_tier if refine_on else None
+    if off_rows:
+        arm_keys = ("chrf", "endpoint_to_final_ms", "speech_end_to_final_ms", "onset_to_first_partial_ms",
+                    "endpoint_to_revision_ms", "refinement", "mt_revisions", "compute_rtf", "errors")
+        off = _aggregate(off_rows, clips)
+        result["refinement_vs_none"] = {"refinement": {k: result["main"][k] for k in arm_keys},
+                                        "none": {k: off[k] for k in arm_keys}}
     write_json(out_path, result)
     # revision rate per stabilization mode, on a subset
     subset = fleurs_clips(per_lang=stabilization_clips_per_lang)
@@ -562,6 +598,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--no-direct", action="store_true", help="skip the direct (Whisper translate) comparison")
     p.add_argument("--word-timestamps", action="store_true",
                    help="sessions ask for per-word times on FinalAsr (the server's default is off)")
+    p.add_argument("--compare-refinement", action="store_true",
+                   help="also stream every clip with the refinement pass off, side by side")
     p.add_argument("--out", type=Path, default=REPO / "reports" / "speech" / "bench.json")
     p.set_defaults(func=_cli)
     t = sub.add_parser("asr-tuning", help="what makes a Whisper update cheap (encoder window, prefix, beam)")
@@ -580,6 +618,7 @@ def _cli(args: argparse.Namespace) -> int:
         config_path=args.config,
         direct=not args.no_direct,
         word_timestamps=args.word_timestamps,
+        compare_refinement=args.compare_refinement,
     )
     print(f"wrote {args.out}")
     return 0

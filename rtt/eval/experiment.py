@@ -41,6 +41,9 @@ class ExperimentSpec(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)  # deep-merged overrides
     tier: str | None = None  # live tier; None = the config's default tier
     final_tier: str | None = None  # re-translate finished sentences with this tier
+    # The refinement pass (fast final first, this tier's revision after it), as live sessions
+    # run it with the config's mt.refine_tier; None = live finals only.
+    refine_tier: str | None = None
     policy: str | list[str] | None = None  # a list is a sweep: one run per policy
     k: int | None = None  # shorthand for policy wait-k
     stabilization: Literal["fast", "balanced", "aggressive"] | None = None
@@ -141,13 +144,14 @@ def run_experiment(
     final_tier = spec.final_tier or config.mt.final_tier
     if final_tier == tier:
         final_tier = None
+    refine_tier = spec.refine_tier if spec.refine_tier not in (tier, final_tier) else None
     suite_specs: list[SuiteSpec] = [load_suite(spec.resolve(s)) for s in (suites or spec.suites)]
     cap = limit if limit is not None else spec.limit
     runs: list[dict[str, Any]] = []
     speech_used = False
 
     def document(partial: bool) -> dict[str, Any]:
-        tiers = [t for t in (tier, final_tier) if t]
+        tiers = [t for t in (tier, final_tier, refine_tier) if t]
         doc = {
             "schema": RESULTS_SCHEMA,
             "schema_version": RESULTS_SCHEMA_VERSION,
@@ -158,6 +162,7 @@ def run_experiment(
                 "description": spec.description,
                 "tier": tier,
                 "final_tier": final_tier,
+                "refine_tier": refine_tier,
                 "policies": [policy_label(p, spec.stabilization, config.policy.name, config.policy.stabilization)
                              for p in spec.policies()],
                 "stabilization": spec.stabilization or config.policy.stabilization,
@@ -186,12 +191,13 @@ def run_experiment(
                     runs.extend(
                         run_speech_suite(config, suite, policy, spec.stabilization, tier, label, limit=cap,
                                          pairs=pairs or spec.pairs, quiet=quiet, realtime=spec.realtime,
-                                         engine=spec.speech_engine)
+                                         engine=spec.speech_engine, refine_tier=refine_tier)
                     )
                     if on_run:
                         on_run(document(partial=True))
                     continue
-                settings = TextRunSettings(policy, spec.stabilization, tier, final_tier, spec.word_interval_ms)
+                settings = TextRunSettings(policy, spec.stabilization, tier, final_tier, spec.word_interval_ms,
+                                           refine_tier)
                 for rec in iter_text_suite(
                     translator, suite, settings, label, limit=cap, pairs=pairs or spec.pairs, quiet=quiet
                 ):
@@ -207,8 +213,9 @@ def run_experiment(
 
 def overall(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Unweighted means over a policy's runs (one entry per point of a sweep; speech apart)."""
-    keys = ("chrf", "bleu", "comet", "wer", "al", "laal", "first_latency_ms_p50", "final_latency_ms_p50",
-            "final_latency_ms_p95", "normalized_erasure", "check_pass_rate")
+    keys = ("chrf", "bleu", "comet", "chrf_first_final", "wer", "al", "laal", "first_latency_ms_p50",
+            "final_latency_ms_p50", "final_latency_ms_p95", "revision_latency_ms_p50", "normalized_erasure",
+            "check_pass_rate")
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
         key = r["policy"] if r.get("modality") != "speech" else f"{r['policy']} (speech)"

@@ -11,12 +11,14 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("chrf", "chrF"),
     ("bleu", "BLEU"),
     ("comet", "COMET"),
+    ("chrf_first_final", "chrF first final"),
     ("wer", "WER"),
     ("al", "AL"),
     ("laal", "LAAL"),
     ("first_latency_ms_p50", "first p50 ms"),
     ("final_latency_ms_p50", "final p50 ms"),
     ("final_latency_ms_p95", "final p95 ms"),
+    ("revision_latency_ms_p50", "revision p50 ms"),
     ("normalized_erasure", "NE"),
     ("check_pass_rate", "checks"),
     ("n_segments", "n"),
@@ -147,7 +149,8 @@ def readme(doc: dict[str, Any], plots: Sequence[str]) -> str:
         "",
         f"- experiment file: `{exp.get('path')}`; config `{doc['config']['name']}` v{doc['config']['version']}"
         f" (base `{doc['config']['base']}`)",
-        f"- live tier `{exp['tier']}`, final tier `{exp['final_tier'] or 'same'}`, policies "
+        f"- live tier `{exp['tier']}`, final tier `{exp['final_tier'] or 'same'}`"
+        + (f", refinement tier `{exp['refine_tier']}`" if exp.get("refine_tier") else "") + ", policies "
         f"{', '.join(f'`{p}`' for p in exp['policies'])}, stabilization `{exp['stabilization']}`",
         f"- segments per suite direction: limit {exp['limit'] if exp['limit'] is not None else 'suite default'};"
         f" word interval {exp['word_interval_ms']} ms (0 = timings are computation only)"
@@ -205,7 +208,8 @@ def leaderboard(docs: Sequence[dict[str, Any]], note: str = "", pairs: Sequence[
     for doc in docs:
         for policy, summ in doc["summary"].items():
             row = {"experiment": doc["experiment"]["name"], "policy": policy, "tier": doc["experiment"]["tier"],
-                   "final": doc["experiment"]["final_tier"] or "–", **summ,
+                   "final": doc["experiment"]["final_tier"] or "–",
+                   "refine": doc["experiment"].get("refine_tier") or "–", **summ,
                    "directions": len({r["pair"] for r in doc["runs"] if r["policy"] == policy})}
             for pair in shown:
                 vals = [r["chrf"] for r in doc["runs"] if r["pair"] == pair and r["policy"] == policy
@@ -214,10 +218,12 @@ def leaderboard(docs: Sequence[dict[str, Any]], note: str = "", pairs: Sequence[
             rows.append(row)
     rows.sort(key=lambda r: -(r.get("chrf") or -1))
     cols = [("experiment", "experiment"), ("policy", "policy"), ("tier", "tier"), ("final", "final tier"),
-            ("directions", "directions"), ("chrf", "chrF"), ("bleu", "BLEU"), ("comet", "COMET"), ("al", "AL"),
-            ("laal", "LAAL"), ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
-            ("final_latency_ms_p95", "final p95 ms"), ("normalized_erasure", "NE"), ("n_segments", "n"),
-            ("n_errors", "err")] + [(f"chrF {p}", f"chrF {p}") for p in shown]
+            ("refine", "refinement"), ("directions", "directions"), ("chrf", "chrF"), ("bleu", "BLEU"),
+            ("comet", "COMET"), ("chrf_first_final", "chrF first final"), ("al", "AL"), ("laal", "LAAL"),
+            ("first_latency_ms_p50", "first p50 ms"), ("final_latency_ms_p50", "final p50 ms"),
+            ("final_latency_ms_p95", "final p95 ms"), ("revision_latency_ms_p50", "revision p50 ms"),
+            ("normalized_erasure", "NE"), ("n_segments", "n"), ("n_errors", "err")] + [
+        (f"chrF {p}", f"chrF {p}") for p in shown]
     lines = ["| " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         lines.append("| " + " | ".join(cell(r, k) for k, _ in cols) + " |")

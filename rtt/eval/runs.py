@@ -39,6 +39,7 @@ def run_record(
     final_tier: str | None,
     with_segments: bool = True,
     with_comet: bool = True,
+    refine_tier: str | None = None,
 ) -> dict[str, Any]:
     target = pair.split("-", 1)[1]
     metrics = summarize(traces, target, speech=modality == "speech", with_comet=with_comet)
@@ -50,6 +51,7 @@ def run_record(
         "policy": policy,
         "tier": tier,
         "final_tier": final_tier,
+        "refine_tier": refine_tier,
     }
     record.update({k: metrics.get(k) for k in METRIC_KEYS})
     record["signatures"] = {k: metrics[k] for k in ("chrf_signature", "bleu_signature") if k in metrics}
@@ -74,6 +76,9 @@ def _segment_view(t: SegmentTrace) -> dict[str, Any]:
         "n_outputs": len(t.outputs),
         "compute_ms": round(t.compute_ms, 1),
     }
+    if t.first_final is not None:
+        view["first_final"] = t.first_final
+        view["revision_latency_ms"] = None if t.revision_latency_ms is None else round(t.revision_latency_ms, 1)
     if t.stage_ms:
         view["stage_ms"] = {k: round(v, 1) for k, v in t.stage_ms.items()}
     if t.elapsed is not None:
@@ -119,5 +124,5 @@ def iter_text_suite(
         traces = run_text(translator, segments, settings, progress)
         yield run_record(
             traces, suite=suite.name, domain=suite.domain, pair=pair, modality="text", policy=policy,
-            tier=settings.tier, final_tier=settings.final_tier,
+            tier=settings.tier, final_tier=settings.final_tier, refine_tier=settings.refine_tier,
         )

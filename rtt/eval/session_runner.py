@@ -84,9 +84,10 @@ async def run_session_segment(
         trace.error = f"{errors[0].code}: {errors[0].message}"
     done_text: dict[int, str] = {}
     trace.elapsed = []
+    revised = {e.utterance_id: e for e in events if isinstance(e, ev.RevisedTranslation)}
     for e in sorted(events, key=lambda e: getattr(e, "at_ms", 0.0)):
-        if isinstance(e, ev.PartialTranslation | ev.FinalTranslation):
-            if isinstance(e, ev.FinalTranslation):
+        if isinstance(e, ev.PartialTranslation | ev.FinalTranslation | ev.RevisedTranslation):
+            if isinstance(e, ev.FinalTranslation | ev.RevisedTranslation):
                 done_text[e.utterance_id] = e.text
                 current = ""
             else:
@@ -105,6 +106,14 @@ async def run_session_segment(
     if len(trace.elapsed) != len(trace.delays) or not trace.delays:
         trace.elapsed = None
     trace.hypothesis = " ".join(f.text for f in finals).strip()
+    if revised:
+        # The refinement pass: quality is scored on what stands after the revisions.
+        trace.first_final = trace.hypothesis
+        trace.hypothesis = " ".join(revised[f.utterance_id].text if f.utterance_id in revised else f.text
+                                    for f in finals).strip()
+        last_rev = revised.get(finals[-1].utterance_id) if finals else None
+        if last_rev is not None and last_rev.status != "skipped":
+            trace.revision_latency_ms = last_rev.latency_ms.get("endpoint_to_revision")
     trace.transcript_hyp = " ".join(a.text for a in asr).strip()
     if finals:
         # From the VAD endpoint of the clip's last utterance, as a live user waits for it: a clip

@@ -141,6 +141,9 @@ class CascadeFactory:
             self.translator.close()
 
 
+KEEP_CONFIG = "config"  # run_speech_suite: the Session's refinement as the config sets it
+
+
 def run_speech_suite(
     config: Any,
     suite: SuiteSpec,
@@ -155,8 +158,10 @@ def run_speech_suite(
     realtime: bool = True,
     engine: str = "session",
     factory: CascadeFactory | None = None,
+    refine_tier: str | None = KEEP_CONFIG,
 ) -> list[dict[str, Any]]:
-    """``engine``: ``session`` (the service's Session, real sleeps) or ``cascade`` (step by step)."""
+    """``engine``: ``session`` (the service's Session, real sleeps) or ``cascade`` (step by step).
+    ``refine_tier``: the Session's refinement pass (``None`` = off); by default the config's."""
     from rtt.eval.runs import run_record, stderr_progress
 
     own = factory is None
@@ -164,6 +169,8 @@ def run_speech_suite(
     if engine == "session":
         from rtt.pipeline.components import Components
 
+        if refine_tier != KEEP_CONFIG:
+            config = config.model_copy(update={"mt": config.mt.model_copy(update={"refine_tier": refine_tier})})
         components = Components(config)
     elif factory is None:
         factory = CascadeFactory(config, policy=policy, stabilization=stabilization, tier=tier)
@@ -186,7 +193,8 @@ def run_speech_suite(
                 assert factory is not None
                 traces = run_speech(factory, segments, realtime, progress)
             rec = run_record(traces, suite=suite.name, domain=suite.domain, pair=pair, modality="speech",
-                             policy=label, tier=tier, final_tier=None)
+                             policy=label, tier=tier, final_tier=None,
+                             refine_tier=config.mt.refine_tier if components is not None else None)
             rec["realtime"] = realtime
             rec["speech_engine"] = engine
             if suite.origin:

@@ -14,13 +14,14 @@ from rtt.eval.traces import SegmentTrace
 from rtt.metrics.comet import comet_or_none
 from rtt.metrics.latency import LatencyInstance, corpus_latency
 from rtt.metrics.quality import corpus_bleu, corpus_chrf
-from rtt.metrics.timeliness import SegmentTiming, corpus_erasure, segment_erasure, timing_summary
+from rtt.metrics.timeliness import SegmentTiming, corpus_erasure, percentiles, segment_erasure, timing_summary
 from rtt.metrics.wer import word_error_rate
 
 METRIC_KEYS: tuple[str, ...] = (
     "chrf",
     "bleu",
     "comet",
+    "chrf_first_final",
     "wer",
     "al",
     "laal",
@@ -40,6 +41,8 @@ METRIC_KEYS: tuple[str, ...] = (
     "final_latency_ms_p50",
     "final_latency_ms_p95",
     "final_latency_ms_p99",
+    "revision_latency_ms_p50",
+    "revision_latency_ms_p95",
     "normalized_erasure",
     "revision_rate",
     "check_pass_rate",
@@ -52,6 +55,7 @@ BETTER: dict[str, int] = {
     "chrf": 1,
     "bleu": 1,
     "comet": 1,
+    "chrf_first_final": 1,
     "check_pass_rate": 1,
     "wer": -1,
     "al": -1,
@@ -72,6 +76,8 @@ BETTER: dict[str, int] = {
     "final_latency_ms_p50": -1,
     "final_latency_ms_p95": -1,
     "final_latency_ms_p99": -1,
+    "revision_latency_ms_p50": -1,
+    "revision_latency_ms_p95": -1,
     "normalized_erasure": -1,
     "revision_rate": -1,
 }
@@ -102,6 +108,9 @@ def summarize(
         out["chrf_signature"], out["bleu_signature"] = chrf.signature, bleu.signature
         if with_comet:
             out["comet"] = _r(comet_or_none([t.source for t in scored], hyps, refs), 4)
+        if any(t.first_final is not None for t in scored):
+            firsts = [t.first_final if t.first_final is not None else t.hypothesis for t in scored]
+            out["chrf_first_final"] = _r(corpus_chrf(firsts, refs).score, 2)
     if speech:
         pairs = [(t.transcript_ref, t.transcript_hyp or "") for t in ok if t.transcript_ref is not None]
         if pairs:
@@ -124,6 +133,10 @@ def summarize(
     timing = timing_summary([SegmentTiming(t.first_latency_ms, t.final_latency_ms) for t in ok], (50, 95, 99))
     for key, value in timing.items():
         out[key] = _r(value, 1)
+    revisions = [t.revision_latency_ms for t in ok if t.revision_latency_ms is not None]
+    pct = percentiles(revisions, (50, 95))
+    if pct is not None:
+        out["revision_latency_ms_p50"], out["revision_latency_ms_p95"] = _r(pct[50], 1), _r(pct[95], 1)
     erasures = [segment_erasure(t.outputs) for t in ok if t.outputs]
     if erasures:
         total = corpus_erasure(erasures)

@@ -12,6 +12,12 @@ When a run has a ``final_tier`` different from the live tier, the finished sente
 re-translated by that tier (by the translator itself, as the service does for finals):
 quality is scored on that text, its time counts into final latency, and replacing the streamed
 text counts as erasure.  The committed live words keep their delays (AL is the live lag).
+
+With a ``refine_tier`` (the refinement pass the service runs after each final) the fast final
+is delivered and timed as usual; the translator's ``revise()`` then re-translates the sentence
+and that revision is what quality is scored on (``chrf_first_final`` keeps the first final's
+score).  Revision latency runs from the last word's arrival through the final to the revision;
+the revision counts as one more displayed output for erasure, as a caption would change.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class TextRunSettings:
     tier: str | None = None
     final_tier: str | None = None
     word_interval_ms: float = 0.0
+    refine_tier: str | None = None
 
 
 def _glossary(seg: EvalSegment) -> Any:
@@ -100,6 +107,9 @@ def run_text_segment(
     if native_final:
         # The translator re-translates the finished sentence itself, as the service does.
         kwargs["final_tier"] = settings.final_tier
+    refine = bool(settings.refine_tier) and not retranslate and _names_parameter(translator.simultaneous, "refine_tier")
+    if refine:
+        kwargs["refine_tier"] = settings.refine_tier
     sim = translator.simultaneous(seg.source_lang, seg.target_lang, **kwargs)
     busy_until = 0.0  # simulated ms at which the system is free again
     last = len(words) - 1
@@ -137,6 +147,17 @@ def run_text_segment(
     if trace.first_latency_ms is None and final:
         trace.first_latency_ms = busy_until
     trace.final_latency_ms = busy_until - last * settings.word_interval_ms
+    if refine and getattr(sim, "refinable", False):
+        t0 = clock()
+        revision = sim.revise()
+        took = (clock() - t0) * 1000
+        trace.compute_ms += took
+        if revision is not None:
+            trace.first_final = final
+            trace.revision_latency_ms = trace.final_latency_ms + took
+            final = revision.text
+            if final and (not trace.outputs or trace.outputs[-1] != final):
+                trace.outputs.append(final)
     trace.hypothesis = final
     trace.checks = run_checks(seg, final)
     return trace
@@ -162,7 +183,7 @@ def run_text(
 ) -> list[SegmentTrace]:
     """One trace per segment; an error in one segment is recorded, the run goes on."""
     warm_up(translator, {(s.source_lang, s.target_lang) for s in segments},
-            [settings.tier] + ([settings.final_tier] if settings.final_tier else []))
+            [settings.tier] + [t for t in (settings.final_tier, settings.refine_tier) if t])
     traces = []
     for i, seg in enumerate(segments):
         try:

@@ -27,6 +27,10 @@ class SegmentTrace:
     outputs: list[str] = field(default_factory=list)
     first_latency_ms: float | None = None
     final_latency_ms: float | None = None
+    # Refinement pass: the final first delivered (``hypothesis`` is then the revision that
+    # replaced it) and the time from the last input to that revision.
+    first_final: str | None = None
+    revision_latency_ms: float | None = None
     compute_ms: float = 0.0
     # Computation per stage (speech: "asr", "mt"), for latency breakdowns.
     stage_ms: dict[str, float] = field(default_factory=dict)

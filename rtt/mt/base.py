@@ -14,7 +14,7 @@ what a call cost (wall time, tokens, cache reuse).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -33,6 +33,10 @@ class MtRequest:
     formality: Formality = "default"
     # Extra instructions (glossary hints) for engines that take them (LLMs); others ignore them.
     hints: tuple[str, ...] = ()
+    # Background work only (the refinement pass): called between prompt chunks and tokens; it
+    # blocks while live work is in flight and raises to abandon the request
+    # (:mod:`rtt.mt.priority`).  Engines that cannot stop midway may ignore it.
+    pause: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

@@ -12,6 +12,10 @@ Why this shape:
 * ``source_insert`` (opt-in) goes further for simultaneous use: new source words are inserted
   into the cache in front of the committed target instead of re-evaluating that target on every
   step (:mod:`rtt.mt.llama_kv`; an approximation whose quality cost is measured).
+* A request with a ``pause`` callback is background work (the refinement pass): the prompt is
+  evaluated in chunks and each token in its own step, the engine lock is released between them
+  and ``pause`` runs there, so a live step on the same model waits at most one chunk, never a
+  whole sentence, and never deadlocks against a paused background job.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,28 @@ from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
 from rtt.mt.llama_kv import REFRESH_ALL, SourceInsertCache
 from rtt.mt.prompts import PROMPTS, PromptFormat, detect_prompt
 from rtt.mt.repetition import find_loop
+
+# Prompt tokens evaluated per lock hold in background work: ~100 ms for a 1.5B model on 2 cores,
+# the longest a live step on the same machine waits for it.
+BACKGROUND_CHUNK = 16
+# Threads for background work: with one, a live step beside it runs at its idle speed (46 vs
+# 43 ms p50, against 68 ms with two; rtt/mt/priority.py) and a background token costs ~1.5x.
+BACKGROUND_THREADS = 1
+PENALTY_LAST_N = 64  # llama-cpp-python's default window for the repeat penalty
+
+
+def _greedy(llm: Any, recent: Sequence[int], repeat_penalty: float) -> int:
+    """The most likely next token after the last evaluated one, with the repeat penalty applied
+    to recently generated tokens (as the foreground path's sampler does)."""
+    import numpy as np
+
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+    if repeat_penalty != 1.0 and recent:
+        logits = logits.copy()
+        ids = np.unique(np.asarray(recent[-PENALTY_LAST_N:], dtype=np.int64))
+        vals = logits[ids]
+        logits[ids] = np.where(vals > 0, vals / repeat_penalty, vals * repeat_penalty)
+    return int(np.argmax(logits))
 
 
 def _common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
@@ -75,10 +101,11 @@ class LlamaEngine:
         self.directions = set(directions)
         self.languages = set(languages)
         self._lock = threading.Lock()
+        self.threads = threads or os.cpu_count() or 2
         self._llm: Any = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
-            n_threads=threads or os.cpu_count() or 2,
+            n_threads=self.threads,
             n_batch=512,
             verbose=False,
             seed=0,
@@ -112,6 +139,8 @@ class LlamaEngine:
         return [r for r in out if r is not None]
 
     def continue_prefix(self, request: MtRequest, max_new_words: int | None = None) -> MtResult:
+        if request.pause is not None and self._insert is None:
+            return self._decode(request, max_new_words, 0)  # takes the lock step by step
         with self._lock:
             return self._generate(request, max_new_words)
 
@@ -150,8 +179,36 @@ class LlamaEngine:
             return self._insert.generate(self.repeat_penalty), n, self._insert.last_reused
         tokens = llm.tokenize(self.prompt.render(request).encode("utf-8"), add_bos=True, special=True)
         cached = _common_prefix_len(llm._input_ids[: llm.n_tokens].tolist(), tokens[:-1])
+        if request.pause is not None and self._insert is None:
+            return self._background_tokens(tokens, request.pause), len(tokens), cached
         stream = llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=self.repeat_penalty, reset=True)
         return stream, len(tokens), cached
+
+    def _background_tokens(self, prompt: list[int], pause: Callable[[], None]) -> Iterator[int]:
+        """Greedy tokens after ``prompt``, computed a chunk at a time under the engine lock with
+        ``pause`` called between chunks.  Another request may use the context while the lock is
+        free, so each chunk first re-checks what the cache holds and evaluates only what is
+        missing (nothing, unless someone else ran in between)."""
+        llm = self._llm
+        generated: list[int] = []
+        while True:
+            pause()
+            with self._lock:
+                seq = prompt + generated
+                have = _common_prefix_len(llm._input_ids[: llm.n_tokens].tolist(), seq[:-1])
+                llm.n_tokens = have  # eval() drops the cache cells after n_tokens
+                llm._ctx.set_n_threads(BACKGROUND_THREADS, BACKGROUND_THREADS)
+                try:
+                    if have < len(seq) - 1:
+                        llm.eval(seq[have:min(have + BACKGROUND_CHUNK, len(seq) - 1)])
+                        continue
+                    # The last token is evaluated in the same lock hold as the choice it informs.
+                    llm.eval(seq[-1:])
+                finally:
+                    llm._ctx.set_n_threads(llm.n_threads, llm.n_threads_batch)
+                tok = _greedy(llm, generated, self.repeat_penalty)
+            generated.append(tok)
+            yield tok
 
     def _decode(self, request: MtRequest, max_new_words: int | None, refresh: int) -> MtResult:
         llm = self._llm

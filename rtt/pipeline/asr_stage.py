@@ -13,7 +13,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -30,6 +32,8 @@ from rtt.pipeline.events import (
     WordTiming,
 )
 from rtt.pipeline.utterance import Utterance
+
+T = TypeVar("T")
 
 log = logging.getLogger("rtt.pipeline")
 
@@ -79,8 +83,10 @@ class AsrStage:
         hold_mt_for_final: bool = True,
         prefinal_silence_ms: float = PREFINAL_SILENCE_MS,
         wait_in_pauses: bool = True,
+        foreground: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.engine_getter = engine_getter
+        self.foreground = foreground
         self.config = config
         self.source_lang = source_lang
         self.mode = mode
@@ -103,6 +109,11 @@ class AsrStage:
         self.stats: dict[str, float] = {"partial_decodes": 0, "prefinal_decodes": 0, "final_decodes": 0,
                                         "finals_reused": 0, "partials_deferred_in_pause": 0,
                                         "partial_ms_total": 0.0, "final_ms_total": 0.0}
+
+    def _live(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a decode as live work: background refinement pauses while it runs."""
+        with self.foreground():
+            return fn(*args)
 
     async def run(self, utterances: asyncio.Queue[Utterance | None]) -> None:
         try:
@@ -186,7 +197,7 @@ class AsrStage:
         await self._final(decoder, utt)
 
     async def _partial(self, decoder: UtteranceDecoder, utt: Utterance, audio: np.ndarray, prefinal: bool = False) -> None:
-        hyp = await asyncio.to_thread(decoder.partial, audio)
+        hyp = await asyncio.to_thread(self._live, decoder.partial, audio)
         log.debug("%s utt=%d partial on %.2f s took %.0f ms", self.tag, utt.id, len(audio) / SAMPLE_RATE,
                   hyp.result.total_ms)
         self.stats["partial_decodes"] += 1
@@ -214,7 +225,7 @@ class AsrStage:
         t0 = time.perf_counter()
         log.debug("%s utt=%d final on %.2f s (speech end), last partial saw %.2f s", self.tag, utt.id,
                   len(audio) / SAMPLE_RATE, (decoder.last.audio_samples if decoder.last else 0) / SAMPLE_RATE)
-        final: FinalHypothesis = await asyncio.to_thread(decoder.final, audio, len(audio))
+        final: FinalHypothesis = await asyncio.to_thread(self._live, decoder.final, audio, len(audio))
         asr_ms = (time.perf_counter() - t0) * 1000
         self.stats["final_decodes"] += 0 if final.reused_partial else 1
         self.stats["finals_reused"] += 1 if final.reused_partial else 0
@@ -266,7 +277,7 @@ class AsrStage:
         words: list[AsrWord] = []
         try:
             if self.config.word_timestamps:
-                words = await asyncio.to_thread(decoder.align, final)
+                words = await asyncio.to_thread(self._live, decoder.align, final)
         except Exception:  # timestamps are a nicety; the transcript must still go out
             log.exception("%s utt=%d word alignment failed", self.tag, utt.id)
         self.emit(FinalAsr(

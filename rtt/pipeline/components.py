@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from rtt.asr.base import AsrEngine
 from rtt.config import RttConfig, load_config
 from rtt.models.store import ModelStore
+from rtt.mt.priority import ForegroundGate
 from rtt.vad.base import Vad
 
 log = logging.getLogger("rtt.pipeline")
@@ -63,6 +64,9 @@ class Components:
     ) -> None:
         self.config = config
         self.store = store or ModelStore()
+        # Live inference (ASR decodes, MT steps) holds it; the refinement pass yields to it.
+        # An injected translator that brings its own gate shares that one.
+        self.gate: ForegroundGate = getattr(translator, "gate", None) or ForegroundGate()
         self._translator = _Lazy(self._load_translator)
         self._asr = _Lazy(self._load_asr)
         self._tts = _Lazy(self._load_tts)
@@ -83,7 +87,7 @@ class Components:
     def _load_translator(self) -> Any:
         from rtt.translator import Translator
 
-        return Translator(self.config, self.store)
+        return Translator(self.config, self.store, gate=self.gate)
 
     def _load_asr(self) -> AsrEngine:
         from rtt.asr.whisper_engine import WhisperEngine
@@ -131,6 +135,7 @@ class Components:
             self.tts.prewarm(tts_langs)
 
     def close(self) -> None:
+        self.gate.close()
         for lazy in (self._translator, self._asr):
             if lazy.loaded:
                 value = lazy.get()

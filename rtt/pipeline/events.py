@@ -92,6 +92,26 @@ class FinalTranslation:
     # subtitles need it when there is no FinalAsr (direct speech translation).
     audio_start_ms: float | None = None
     audio_end_ms: float | None = None
+    # A refinement pass will follow with a RevisedTranslation of this utterance.
+    revision_pending: bool = False
+
+
+@dataclass(frozen=True)
+class RevisedTranslation:
+    """The refinement pass's word on a delivered final: exactly one follows each final with
+    ``revision_pending``.  ``status``: ``revised`` (``text`` replaces the final), ``unchanged``
+    (the better model agreed) or ``skipped`` (not refined: load, shutdown or an engine error;
+    ``text`` is the delivered final)."""
+
+    utterance_id: int
+    text: str
+    previous_text: str
+    status: str
+    at_ms: float
+    # e.g. {"final_to_revision": .., "endpoint_to_revision": .., "refine_compute": ..}
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    engine: str = ""
+    reason: str = ""  # why it was skipped
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,7 @@ Event = (
     | FinalAsr
     | PartialTranslation
     | FinalTranslation
+    | RevisedTranslation
     | TtsAudio
     | Notice
     | ErrorEvent

@@ -10,6 +10,10 @@ copy of the translator; when the endpoint confirms exactly those words, that res
 final translation and the MT time after the endpoint is ~0.  A wrong guess costs one discarded
 step while the worker had nothing else to do.
 
+Refinement: when the utterance's translator has a refinement engine, the final is marked
+``revision_pending`` and handed to ``refine`` (the :class:`~rtt.pipeline.refine_stage.
+RefineStage`) after it is delivered; this stage never waits for it.
+
 Yielding to the pre-final decode: while the ASR stage decodes a pause that may be the endpoint,
 no new non-final step starts (:meth:`MtStage.hold`).  On 2 cores a step running beside that
 decode slows it down, and the final then also waits for the step to finish; held words are
@@ -55,6 +59,7 @@ class _Speculation:
     source_len: int  # source words already pushed when it ran
     update: Any
     ms: float
+    translator: Any  # the copy that ran the step: it becomes the utterance's translator if used
 
 
 class MtStage:
@@ -68,6 +73,7 @@ class MtStage:
         emit: Callable[[Event], None],
         on_final: Callable[[FinalTranslation], None],
         tag: str,
+        refine: Callable[[Any, FinalTranslation], None] | None = None,
     ) -> None:
         self.queue: asyncio.Queue[SourceWords | None] = asyncio.Queue()
         self.translator_for = translator_for
@@ -76,6 +82,7 @@ class MtStage:
         self.now_ms = now_ms
         self.emit = emit
         self.on_final = on_final
+        self.refine = refine
         self.tag = tag
         self._open: dict[int, _Open] = {}
         self._released = asyncio.Event()  # cleared while the ASR stage holds non-final steps
@@ -139,7 +146,7 @@ class MtStage:
             return
         update = await asyncio.to_thread(clone.push, item.text, True)
         ms = (time.perf_counter() - t0) * 1000
-        state.speculation = _Speculation(item.text, len(state.source), update, ms)
+        state.speculation = _Speculation(item.text, len(state.source), update, ms, clone)
         self.stats["speculations"] += 1
 
     def _fail(self, item: SourceWords, code: str, message: str, retry: int | None) -> None:
@@ -184,6 +191,7 @@ class MtStage:
             elif (item.final and spec is not None and spec.text.split() == new_words
                   and spec.source_len == len(state.source) - len(new_words)):
                 update = spec.update  # the pause was the endpoint and the guess was right
+                state.translator = spec.translator
                 used_speculation = True
                 self.stats["speculations_used"] += 1
             else:
@@ -209,6 +217,7 @@ class MtStage:
             return  # nothing was said: no translation to deliver
         if item.asr_final_emitted is not None:
             await item.asr_final_emitted.wait()
+        refinable = self.refine is not None and bool(getattr(state.translator, "refinable", False))
         now = self.now_ms()
         timings = dict(item.timings)
         marks = item.marks
@@ -233,16 +242,20 @@ class MtStage:
             words=tuple(state.words),
             audio_start_ms=marks.get("audio_start_ms"),
             audio_end_ms=marks.get("audio_end_ms"),
+            revision_pending=refinable,
         )
         self.on_final(final)
+        if refinable and self.refine is not None:
+            self.refine(state.translator, final)
 
 
 def _clone(translator: Any) -> Any:
     """A private copy of a SimultaneousTranslator's state that shares its (heavy) engine."""
     import copy
 
-    engine = getattr(translator, "engine", None)
-    memo: dict[int, Any] = {id(engine): engine} if engine is not None else {}
+    # Engines and the gate are shared, never copied (they hold models, locks and threads).
+    shared = [getattr(translator, name, None) for name in ("engine", "final_engine", "refine_engine", "gate")]
+    memo: dict[int, Any] = {id(obj): obj for obj in shared if obj is not None}
     try:
         return copy.deepcopy(translator, memo)
     except Exception:  # an engine handle that cannot be copied: no speculation, no harm

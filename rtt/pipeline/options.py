@@ -33,6 +33,8 @@ class SessionOptions:
     # Additions beyond the first contract; defaults keep its behaviour.
     word_timestamps: bool = True  # FinalAsr.words (costs one alignment pass per utterance)
     asr_context: bool = True  # condition Whisper on the previous utterance of the same language
+    # Refinement pass (config `mt.refine_tier`): None = as configured, False = off for this session.
+    refine: bool | None = None
 
     def validate(self) -> SessionOptions:
         if self.mode not in ("cascade", "direct"):

@@ -28,6 +28,7 @@ from rtt.pipeline.components import Components
 from rtt.pipeline.events import ErrorEvent, Event, FinalTranslation
 from rtt.pipeline.mt_stage import MtStage
 from rtt.pipeline.options import SessionOptions
+from rtt.pipeline.refine_stage import RefineStage
 from rtt.pipeline.timeline import CaptureTimeline
 from rtt.pipeline.tts_stage import TtsStage
 
@@ -57,6 +58,7 @@ class Session:
         self.audio: AudioStage | None = None
         self.asr: AsrStage | None = None
         self.mt: MtStage | None = None
+        self.refine: RefineStage | None = None
         self.tts: TtsStage | None = None
 
     # -- clock & plumbing -------------------------------------------------------------------------
@@ -76,6 +78,7 @@ class Session:
         return self.components.translator.simultaneous(
             src, tgt, policy=o.policy, stabilization=o.stabilization, tier=o.tier,
             glossary=o.glossary, formality=o.formality, punctuation=o.punctuation,
+            **({"refine_tier": self.components.config.mt.refine_tier} if self.refine is not None else {}),
         )
 
     def _on_final_translation(self, final: FinalTranslation) -> None:
@@ -97,9 +100,13 @@ class Session:
         cfg = self.components.config
         self.audio = AudioStage(vad, cfg.vad, now_ms=self.now_ms, emit=self._emit, next_utterance_id=self._next_id,
                                 timeline=self._timeline, tag=self.tag)
+        if o.refine is not False and cfg.mt.refine_tier and not cfg.mt.final_tier:
+            self.refine = RefineStage(capacity=cfg.mt.refine_queue, now_ms=self.now_ms, emit=self._emit, tag=self.tag,
+                                      executor=self.components.gate.background_executor())
         self.mt = MtStage(self._translator_for, target_lang=lambda: self.options.target_lang,
                           partial_results=o.partial_results, now_ms=self.now_ms, emit=self._emit,
-                          on_final=self._on_final_translation, tag=self.tag)
+                          on_final=self._on_final_translation, tag=self.tag,
+                          refine=self.refine.offer if self.refine is not None else None)
         asr_cfg = StreamingAsrConfig(
             task="translate" if o.mode == "direct" else "transcribe",
             beam_size_partial=cfg.asr.beam_size_partial,
@@ -114,6 +121,7 @@ class Session:
             mode=o.mode, target_lang=lambda: self.options.target_lang,
             partial_interval_ms=cfg.asr.partial_interval_ms, partial_results=o.partial_results,
             asr_context=o.asr_context, now_ms=self.now_ms, emit=self._emit,
+            foreground=self.components.gate.foreground,
             to_mt=self.mt.queue.put_nowait, on_final_translation=self._on_final_translation, tag=self.tag,
             hold_mt=self.mt.hold if cfg.asr.mt_yields_to_prefinal else lambda held: None,
             hold_mt_for_final=cfg.asr.mt_yields_to_final,  # a no-op when hold_mt is (no yielding at all)
@@ -129,6 +137,8 @@ class Session:
             asyncio.create_task(self.asr.run(self.audio.utterances), name=f"{self.id}-asr"),
             asyncio.create_task(self.mt.run(), name=f"{self.id}-mt"),
         ]
+        if self.refine is not None:
+            self._tasks.append(asyncio.create_task(self.refine.run(), name=f"{self.id}-refine"))
         if self.tts is not None:
             self._tasks.append(asyncio.create_task(self.tts.run(), name=f"{self.id}-tts"))
         for task in self._tasks:
@@ -252,13 +262,29 @@ class Session:
             await self._tasks_named("mt")
             if self.tts is not None:
                 self.tts.queue.put_nowait(None)
+            if self.refine is not None:
+                self.refine.close()  # revisions of the last sentences still arrive before the end
             await self._tasks_named("tts")
+            await self._drain_refinement()
+        elif self.refine is not None:
+            self.refine.cancel()
         for task in self._tasks:
             if not task.done():
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._channel.close()
         log.info("%s closed", self.tag)
+
+    async def _drain_refinement(self) -> None:
+        if self.refine is None:
+            return
+        tasks = [t for t in self._tasks if t.get_name().endswith("-refine")]
+        if not tasks:
+            return
+        done, _ = await asyncio.wait(tasks, timeout=self.components.config.mt.refine_drain_s)
+        if not done:
+            self.refine.cancel()  # what is left is skipped, each with its event
+            await self._tasks_named("refine")
 
     async def _tasks_named(self, *names: str) -> None:
         tasks = [t for t in self._tasks if t.get_name().rsplit("-", 1)[-1] in names]
@@ -276,6 +302,8 @@ class Session:
             out["asr"] = dict(self.asr.stats)
         if self.mt is not None:
             out["mt"] = dict(self.mt.stats)
+        if self.refine is not None:
+            out["refine"] = dict(self.refine.stats)
         if self.tts is not None:
             out["tts_first_chunk_ms"] = list(self.tts.first_chunk_ms)
         return out

@@ -22,7 +22,7 @@ class ClientMessage(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., has_seq: bool = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., audio: _Optional[_Union[Audio, _Mapping]] = ..., text: _Optional[_Union[Text, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps")
+    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps", "refinement")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANG_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class Hello(_message.Message):
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     FEATURES_SET_FIELD_NUMBER: _ClassVar[int]
     WORD_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
+    REFINEMENT_FIELD_NUMBER: _ClassVar[int]
     version: int
     session_id: str
     source_lang: str
@@ -61,7 +62,8 @@ class Hello(_message.Message):
     sample_rate: int
     features_set: bool
     word_timestamps: bool
-    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ...) -> None: ...
+    refinement: int
+    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ..., refinement: _Optional[int] = ...) -> None: ...
 
 class Audio(_message.Message):
     __slots__ = ("data",)
@@ -174,7 +176,7 @@ class Word(_message.Message):
     def __init__(self, text: _Optional[str] = ..., start_ms: _Optional[float] = ..., end_ms: _Optional[float] = ..., probability: _Optional[float] = ...) -> None: ...
 
 class Translation(_message.Message):
-    __slots__ = ("utterance_id", "is_final", "text", "committed", "tentative", "source_text", "source_lang", "target_lang", "latency_ms", "source_read", "at_ms")
+    __slots__ = ("utterance_id", "is_final", "text", "committed", "tentative", "source_text", "source_lang", "target_lang", "latency_ms", "source_read", "at_ms", "revision_pending", "revision_status", "previous_text", "reason")
     class LatencyMsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -193,6 +195,10 @@ class Translation(_message.Message):
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_READ_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_PENDING_FIELD_NUMBER: _ClassVar[int]
+    REVISION_STATUS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TEXT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     utterance_id: int
     is_final: bool
     text: str
@@ -204,7 +210,11 @@ class Translation(_message.Message):
     latency_ms: _containers.ScalarMap[str, float]
     source_read: int
     at_ms: float
-    def __init__(self, utterance_id: _Optional[int] = ..., is_final: bool = ..., text: _Optional[str] = ..., committed: _Optional[str] = ..., tentative: _Optional[str] = ..., source_text: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., latency_ms: _Optional[_Mapping[str, float]] = ..., source_read: _Optional[int] = ..., at_ms: _Optional[float] = ...) -> None: ...
+    revision_pending: bool
+    revision_status: str
+    previous_text: str
+    reason: str
+    def __init__(self, utterance_id: _Optional[int] = ..., is_final: bool = ..., text: _Optional[str] = ..., committed: _Optional[str] = ..., tentative: _Optional[str] = ..., source_text: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., latency_ms: _Optional[_Mapping[str, float]] = ..., source_read: _Optional[int] = ..., at_ms: _Optional[float] = ..., revision_pending: bool = ..., revision_status: _Optional[str] = ..., previous_text: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Tts(_message.Message):
     __slots__ = ("utterance_id", "chunk_index", "pcm16", "sample_rate", "is_last", "at_ms")

@@ -1,0 +1,119 @@
+"""Stage 3b: finished sentences -> a better translation later (the refinement pass).
+
+The live tier delivers each final at once; this stage then re-translates the sentence with the
+refinement tier (a larger model) as background work and emits a
+:class:`~rtt.pipeline.events.RevisedTranslation`.  Inference yields to live work at every
+token (:mod:`rtt.mt.priority`), so refinement spends the idle time between and after
+utterances and never delays the next utterance's partials or final.
+
+Waiting jobs are bounded (``capacity``): when the speaker produces sentences faster than the
+machine refines them, the oldest waiting one is skipped, so the backlog (and the lag of the
+revisions that do arrive) cannot grow without limit.  Every job ends in exactly one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from rtt.mt.priority import Cancelled
+from rtt.pipeline.events import Event, FinalTranslation, RevisedTranslation
+
+log = logging.getLogger("rtt.pipeline")
+
+
+@dataclass
+class _Job:
+    translator: Any  # a SimultaneousTranslator whose sentence is finished
+    final: FinalTranslation
+    endpoint_ms: float | None  # session clock of the VAD endpoint / last input, when known
+
+
+class RefineStage:
+    def __init__(self, *, capacity: int, now_ms: Callable[[], float], emit: Callable[[Event], None], tag: str,
+                 executor: Executor | None = None) -> None:
+        self.capacity = capacity
+        # The process's low-priority background thread (ForegroundGate.background_executor);
+        # None: the event loop's default pool (tests).
+        self.executor = executor
+        self.now_ms = now_ms
+        self.emit = emit
+        self.tag = tag
+        self._pending: deque[_Job] = deque()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._cancel = threading.Event()  # abandons the job in flight (session torn down)
+        self.stats: dict[str, float] = {"offered": 0, "revised": 0, "unchanged": 0, "skipped": 0, "compute_ms": 0.0}
+
+    def offer(self, translator: Any, final: FinalTranslation) -> None:
+        endpoint = None
+        for key in ("endpoint_to_final", "input_to_final"):
+            if key in final.latency_ms:
+                endpoint = final.at_ms - final.latency_ms[key]
+                break
+        self.stats["offered"] += 1
+        if len(self._pending) >= self.capacity:
+            self._skip(self._pending.popleft(), "refinement backlog full: a newer sentence took its place")
+        self._pending.append(_Job(translator, final, endpoint))
+        self._wake.set()
+
+    def close(self) -> None:
+        """Refine what is waiting, then stop (a draining session)."""
+        self._closing = True
+        self._wake.set()
+
+    def cancel(self) -> None:
+        """Stop now: the job in flight is abandoned at its next token, waiting ones are skipped."""
+        self._cancel.set()
+        while self._pending:
+            self._skip(self._pending.popleft(), "session closed")
+        self.close()
+
+    async def run(self) -> None:
+        while True:
+            if not self._pending:
+                if self._closing:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            job = self._pending.popleft()
+            t0 = time.perf_counter()
+            try:
+                loop = asyncio.get_running_loop()
+                revision = await loop.run_in_executor(self.executor, job.translator.revise, self._cancel)
+            except Cancelled:
+                self._skip(job, "session closed")
+                continue
+            except Exception as exc:  # the fast final stands; the client learns why
+                log.exception("%s utt=%d refinement failed", self.tag, job.final.utterance_id)
+                self._skip(job, f"refinement failed: {exc}")
+                continue
+            compute = (time.perf_counter() - t0) * 1000
+            if revision is None:
+                self._skip(job, "nothing to refine")
+                continue
+            self.stats["compute_ms"] += compute
+            status = "revised" if revision.changed else "unchanged"
+            self.stats[status] += 1
+            self.emit(self._event(job, revision.text, status, engine=revision.engine,
+                                  extra={"refine_wall": compute}))
+
+    def _skip(self, job: _Job, reason: str) -> None:
+        self.stats["skipped"] += 1
+        self.emit(self._event(job, job.final.text, "skipped", reason=reason))
+
+    def _event(self, job: _Job, text: str, status: str, *, engine: str = "", reason: str = "",
+               extra: dict[str, float] | None = None) -> RevisedTranslation:
+        now = self.now_ms()
+        latency = {"final_to_revision": now - job.final.at_ms, **(extra or {})}
+        if job.endpoint_ms is not None:
+            latency["endpoint_to_revision"] = now - job.endpoint_ms
+        return RevisedTranslation(job.final.utterance_id, text, job.final.text, status, now, latency, engine, reason)
