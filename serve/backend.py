@@ -8,6 +8,7 @@ through the same protocol; the real backend loads the models once per process.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -15,9 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rtt.config import RttConfig
+from rtt.errors import RttError
 from rtt.languages import CORE_LANGUAGES, LANGUAGES
 from rtt.pipeline.events import Event
 from rtt.protocol import LanguageInfo
+
+log = logging.getLogger("serve.backend")
 
 if TYPE_CHECKING:
     from rtt.translator import TranslationOutcome
@@ -142,9 +146,15 @@ class PipelineBackend:
     def _prewarm_translator(self, components: Any) -> None:
         # The first call of each engine pays for allocating buffers; do it before a user does.
         mt = self.config.mt
-        tiers = {mt.default_tier, mt.final_tier, mt.refine_tier} - {None}
-        for tier in tiers:
+        for tier in {mt.default_tier, mt.final_tier} - {None}:
             components.translator.translate(["Hello."], "en", "es", tier=tier)
+        if mt.refine_tier and not mt.final_tier:
+            # Optional: without its model the service runs and sessions keep their fast finals.
+            try:
+                components.translator.translate(["Hello."], "en", "es", tier=mt.refine_tier)
+            except RttError as exc:
+                log.warning("refinement tier %r unavailable, finals will not be revised: %s", mt.refine_tier,
+                            exc.message)
         components.translator.engines.warm_up()
 
     @property

@@ -287,3 +287,24 @@ def test_wire_forms_of_a_revision_and_of_the_session_switch() -> None:
         hello = hello_from_proto(pb.Hello(target_lang="en", refinement=flag), None)
         assert hello.features.refinement is expected
         assert spec_from_config(hello).refinement is expected
+
+
+def test_the_service_starts_when_the_refinement_model_is_missing(caplog: pytest.LogCaptureFixture) -> None:
+    from rtt.errors import ModelMissing
+    from serve.backend import PipelineBackend
+
+    fast = DictionaryEngine(FAST)
+
+    def build(name: str, cfg: Any, store: Any) -> Any:
+        if name == "better":
+            raise ModelMissing("qwen not in the store", model="qwen")
+        return fast
+
+    translator, _ = make_translator()
+    translator.engines = EngineRegistry(translator.config.mt, builder=build)
+    backend = PipelineBackend(translator.config, prewarm=False)
+    backend._prewarm_translator(components(translator))  # must not raise
+    assert "finals will not be revised" in caplog.text
+    sim = translator.simultaneous("es", "en", refine_tier="accurate")
+    assert sim.refine_engine is None and sim.push("hola", source_finished=True).committed_text == "hi"
+    assert not sim.refinable
