@@ -316,7 +316,7 @@ def _clip_metrics(run: dict[str, Any]) -> dict[str, Any]:
         "clip": run["clip"].name,
         "transcript": " ".join(e.text for e in asr),
         # what stands at the end: a final's revision where the refinement pass made one
-        "translation": " ".join(revised[e.utterance_id].text if e.utterance_id in revised else e.text for e in mt),
+        "translation": ev.standing_text(mt, revised),
         "first_final_translation": " ".join(e.text for e in mt),
         "revision_status": [revised[e.utterance_id].status for e in mt if e.utterance_id in revised],
         "endpoint_to_revision_ms": [r.latency_ms["endpoint_to_revision"] for r in revised.values()

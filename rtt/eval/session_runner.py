@@ -109,8 +109,7 @@ async def run_session_segment(
     if revised:
         # The refinement pass: quality is scored on what stands after the revisions.
         trace.first_final = trace.hypothesis
-        trace.hypothesis = " ".join(revised[f.utterance_id].text if f.utterance_id in revised else f.text
-                                    for f in finals).strip()
+        trace.hypothesis = ev.standing_text(finals, revised)
         last_rev = revised.get(finals[-1].utterance_id) if finals else None
         if last_rev is not None and last_rev.status != "skipped":
             trace.revision_latency_ms = last_rev.latency_ms.get("endpoint_to_revision")

@@ -27,10 +27,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rtt.errors import BackendUnavailable, ModelMissing
 from rtt.languages import LANGUAGES
 from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
-from rtt.mt.llama_kv import REFRESH_ALL, SourceInsertCache
+from rtt.mt.llama_kv import REFRESH_ALL, SourceInsertCache, greedy_token
 from rtt.mt.prompts import PROMPTS, PromptFormat, detect_prompt
 from rtt.mt.repetition import find_loop
 
@@ -40,21 +42,6 @@ BACKGROUND_CHUNK = 16
 # Threads for background work: with one, a live step beside it runs at its idle speed (46 vs
 # 43 ms p50, against 68 ms with two; rtt/mt/priority.py) and a background token costs ~1.5x.
 BACKGROUND_THREADS = 1
-PENALTY_LAST_N = 64  # llama-cpp-python's default window for the repeat penalty
-
-
-def _greedy(llm: Any, recent: Sequence[int], repeat_penalty: float) -> int:
-    """The most likely next token after the last evaluated one, with the repeat penalty applied
-    to recently generated tokens (as the foreground path's sampler does)."""
-    import numpy as np
-
-    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
-    if repeat_penalty != 1.0 and recent:
-        logits = logits.copy()
-        ids = np.unique(np.asarray(recent[-PENALTY_LAST_N:], dtype=np.int64))
-        vals = logits[ids]
-        logits[ids] = np.where(vals > 0, vals / repeat_penalty, vals * repeat_penalty)
-    return int(np.argmax(logits))
 
 
 def _common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
@@ -138,8 +125,14 @@ class LlamaEngine:
             out[i] = self.continue_prefix(requests[i], None)
         return [r for r in out if r is not None]
 
+    def _background_pause(self, request: MtRequest) -> Callable[[], None] | None:
+        """The request's pause callback when it runs as background work here.  The insert cache
+        keeps its own layout between calls and cannot lend the context out mid-request, so there
+        a paused request runs to the end under the lock instead."""
+        return request.pause if self._insert is None else None
+
     def continue_prefix(self, request: MtRequest, max_new_words: int | None = None) -> MtResult:
-        if request.pause is not None and self._insert is None:
+        if self._background_pause(request) is not None:
             return self._decode(request, max_new_words, 0)  # takes the lock step by step
         with self._lock:
             return self._generate(request, max_new_words)
@@ -179,8 +172,9 @@ class LlamaEngine:
             return self._insert.generate(self.repeat_penalty), n, self._insert.last_reused
         tokens = llm.tokenize(self.prompt.render(request).encode("utf-8"), add_bos=True, special=True)
         cached = _common_prefix_len(llm._input_ids[: llm.n_tokens].tolist(), tokens[:-1])
-        if request.pause is not None and self._insert is None:
-            return self._background_tokens(tokens, request.pause), len(tokens), cached
+        pause = self._background_pause(request)
+        if pause is not None:
+            return self._background_tokens(tokens, pause), len(tokens), cached
         stream = llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=self.repeat_penalty, reset=True)
         return stream, len(tokens), cached
 
@@ -206,7 +200,8 @@ class LlamaEngine:
                     llm.eval(seq[-1:])
                 finally:
                     llm._ctx.set_n_threads(llm.n_threads, llm.n_threads_batch)
-                tok = _greedy(llm, generated, self.repeat_penalty)
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+                tok = greedy_token(logits, generated, self.repeat_penalty)
             generated.append(tok)
             yield tok
 

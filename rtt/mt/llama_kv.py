@@ -53,6 +53,17 @@ class _Layout:
         return len(self.head) + len(self.source) + len(self.sep) + len(self.target)
 
 
+def greedy_token(logits: np.ndarray, recent: Sequence[int], repeat_penalty: float) -> int:
+    """The most likely token, with llama.cpp's repeat penalty on the last ``PENALTY_LAST_N``
+    generated tokens (as the sampler of llama-cpp-python's own ``generate`` applies it)."""
+    if repeat_penalty != 1.0 and recent:
+        logits = logits.copy()
+        ids = np.unique(np.asarray(recent[-PENALTY_LAST_N:], dtype=np.int64))
+        vals = logits[ids]
+        logits[ids] = np.where(vals > 0, vals / repeat_penalty, vals * repeat_penalty)
+    return int(np.argmax(logits))
+
+
 class SourceInsertCache:
     """Owns one llama.cpp context's memory (sequence 0) while the engine is in insert mode."""
 
@@ -202,13 +213,7 @@ class SourceInsertCache:
         st = self._state
         recent: list[int] = []
         while True:
-            logits = self._logits()
-            if repeat_penalty != 1.0 and recent:
-                logits = logits.copy()
-                ids = np.unique(np.asarray(recent[-PENALTY_LAST_N:], dtype=np.int64))
-                vals = logits[ids]
-                logits[ids] = np.where(vals > 0, vals / repeat_penalty, vals * repeat_penalty)
-            tok = int(np.argmax(logits))
+            tok = greedy_token(self._logits(), recent, repeat_penalty)
             yield tok
             recent.append(tok)
             self._decode([(tok, st.n)])

@@ -7,6 +7,7 @@ counts utterances (speech segments or text sentences) from 0 within a session.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -108,10 +109,17 @@ class RevisedTranslation:
     previous_text: str
     status: str
     at_ms: float
-    # e.g. {"final_to_revision": .., "endpoint_to_revision": .., "refine_compute": ..}
+    # e.g. {"final_to_revision": .., "endpoint_to_revision": .., "refine_wall": ..}
     latency_ms: dict[str, float] = field(default_factory=dict)
     engine: str = ""
     reason: str = ""  # why it was skipped
+
+
+def standing_text(finals: Sequence[FinalTranslation], revisions: Mapping[int, RevisedTranslation]) -> str:
+    """What a reader sees at the end: each final's text, or its revision's where there is one
+    (a skipped revision carries the final's text)."""
+    return " ".join(revisions[f.utterance_id].text if f.utterance_id in revisions else f.text
+                    for f in finals).strip()
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ class RefineStage:
         self._wake = asyncio.Event()
         self._closing = False
         self._cancel = threading.Event()  # abandons the job in flight (session torn down)
-        self.stats: dict[str, float] = {"offered": 0, "revised": 0, "unchanged": 0, "skipped": 0, "compute_ms": 0.0}
+        self.stats: dict[str, float] = {"offered": 0, "revised": 0, "unchanged": 0, "skipped": 0, "wall_ms": 0.0}
 
     def offer(self, translator: Any, final: FinalTranslation) -> None:
         endpoint = None
@@ -96,15 +96,16 @@ class RefineStage:
                 log.exception("%s utt=%d refinement failed", self.tag, job.final.utterance_id)
                 self._skip(job, f"refinement failed: {exc}")
                 continue
-            compute = (time.perf_counter() - t0) * 1000
+            # Wall time of the job, pauses for live work included (not its compute).
+            wall = (time.perf_counter() - t0) * 1000
             if revision is None:
                 self._skip(job, "nothing to refine")
                 continue
-            self.stats["compute_ms"] += compute
+            self.stats["wall_ms"] += wall
             status = "revised" if revision.changed else "unchanged"
             self.stats[status] += 1
             self.emit(self._event(job, revision.text, status, engine=revision.engine,
-                                  extra={"refine_wall": compute}))
+                                  extra={"refine_wall": wall}))
 
     def _skip(self, job: _Job, reason: str) -> None:
         self.stats["skipped"] += 1

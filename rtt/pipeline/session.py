@@ -78,7 +78,7 @@ class Session:
         return self.components.translator.simultaneous(
             src, tgt, policy=o.policy, stabilization=o.stabilization, tier=o.tier,
             glossary=o.glossary, formality=o.formality, punctuation=o.punctuation,
-            **({"refine_tier": self.components.config.mt.refine_tier} if self.refine is not None else {}),
+            refine_tier=self.components.config.mt.refine_tier if self.refine is not None else None,
         )
 
     def _on_final_translation(self, final: FinalTranslation) -> None:
