@@ -7,20 +7,45 @@ PORT   ?= 8000
 CONFIG ?= rtt/data/default.yaml
 # The machine image keeps a CPU build of torch on disk; elsewhere pip takes it from PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
-PIP    := $(BIN)/python -m pip install --disable-pip-version-check $(FIND_LINKS)
+# llama.cpp compiles from source.  On x86-64 it is built for AVX2/FMA/F16C rather than
+# -march=native: a native build on a CPU that reports AMX but whose kernel does not grant the
+# tile state crashes in the first prompt (ldtilecfg, SIGSEGV).  The wheel is built once per
+# machine into a folder named for its flags, outside the repo, and installed from there.
+LLAMA_VERSION := 0.3.36
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_FLAVOUR := avx2
+else
+LLAMA_CMAKE :=
+LLAMA_FLAVOUR := native
+endif
+LLAMA_WHEELS := $(HOME)/.cache/rtt/wheels/llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
+LLAMA_WHEEL_STAMP := $(LLAMA_WHEELS)/.built
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check $(FIND_LINKS) --find-links $(LLAMA_WHEELS)
 
-.PHONY: serve test install install-research system-deps models lint bench clean-venv
+.PHONY: serve test install install-research system-deps models node-deps lint bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) --quiet --upgrade pip "setuptools<81" wheel
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(LLAMA_WHEEL_STAMP): | $(BIN)/python
+	mkdir -p $(LLAMA_WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/python -m pip wheel --disable-pip-version-check --no-deps --no-cache-dir \
+	  -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	touch $@
+
+# --force-reinstall: a venv made before the wheel folder existed holds a native build.
+LLAMA_INSTALL = $(PIP) --no-deps --force-reinstall --no-index llama-cpp-python==$(LLAMA_VERSION)
+
+$(VENV)/.installed: pyproject.toml $(LLAMA_WHEEL_STAMP) | $(BIN)/python
+	$(LLAMA_INSTALL)
 	$(PIP) -e ".[serve,dev]"
 	touch $@
 
 # One resolve for everything (the research extra pins numpy<2 and protobuf<5 for COMET).
-$(VENV)/.installed-research: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-research: pyproject.toml $(LLAMA_WHEEL_STAMP) | $(BIN)/python
+	$(LLAMA_INSTALL)
 	$(PIP) -e ".[serve,dev,research]"
 	touch $(VENV)/.installed $@
 
@@ -35,11 +60,20 @@ system-deps:
 	  command -v apertium >/dev/null || missing="$$missing apertium apertium-en-es"; \
 	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	  if [ -n "$$missing" ]; then \
 	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
 	      || echo "warning: could not install$$missing"; \
 	  fi; \
 	else echo "system-deps: not root or no apt-get; skipping Apertium/Redis/Chromium"; fi
+
+# JavaScript: the design's Node.js client example (and its tests) need `ws` from npm.
+clients/node_modules/.installed: clients/package.json clients/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  (cd clients && npm ci --no-audit --no-fund --loglevel=error) && touch $@; \
+	else echo "node-deps: npm not found; the JavaScript tests will skip"; fi
+
+node-deps: clients/node_modules/.installed
 
 models: $(VENV)/.installed
 	$(BIN)/rtt models pull
@@ -47,7 +81,7 @@ models: $(VENV)/.installed
 serve: install system-deps models
 	$(BIN)/rtt serve --config $(CONFIG) --host $(HOST) --port $(PORT)
 
-test: install-research system-deps models
+test: install-research system-deps models node-deps
 	$(BIN)/python -m pytest -q -ra
 
 lint: install

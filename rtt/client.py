@@ -143,8 +143,14 @@ class RttClient:
         """A realtime session; ``hello`` takes the fields of the hello message."""
         return RealtimeStream(self, hello)
 
-    def resume(self, session_id: str, next_seq: int = 0) -> RealtimeStream:
-        return RealtimeStream(self, {"session_id": session_id}, next_seq=next_seq)
+    def resume(self, session_id: str, next_seq: int = 0, last_event_id: int | None = None) -> RealtimeStream:
+        """Reattach to a session after a dropped connection.  ``last_event_id`` (the previous
+        stream's :attr:`RealtimeStream.last_event_id`) says which finals arrived; the server sends
+        every later one again, so none is lost and none comes twice."""
+        hello: dict[str, Any] = {"session_id": session_id}
+        if last_event_id is not None:
+            hello["last_event_id"] = last_event_id
+        return RealtimeStream(self, hello, next_seq=next_seq)
 
 
 class RealtimeStream:
@@ -161,6 +167,12 @@ class RealtimeStream:
     @property
     def session_id(self) -> str:
         return str(self.created.session_id)
+
+    @property
+    def last_event_id(self) -> int | None:
+        """The highest ``event_id`` of the finals received on this stream (for a resume)."""
+        ids = [m.event_id for m in self.received if getattr(m, "event_id", None) is not None]
+        return max(ids) if ids else self.hello.get("last_event_id")
 
     async def connect(self, send_hello: bool = True) -> RealtimeStream:
         from websockets.asyncio.client import connect

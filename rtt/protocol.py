@@ -17,10 +17,16 @@ import json
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
+
+from rtt.audio.pcm import PIPELINE_RATE, SUPPORTED_RATES
 
 PROTOCOL_VERSION = 1
-SAMPLE_RATES = (8000, 16000, 24000, 48000)
+# The design article's dialect (nested ``session``, ``features`` as a list, ``input_audio.data``):
+# a hello with this version string is served with the design's field names (serve/wire/design.py).
+DESIGN_VERSION = "2026-05-01"
+SUPPORTED_VERSIONS: tuple[int | str, ...] = (PROTOCOL_VERSION, DESIGN_VERSION)
+SAMPLE_RATES = SUPPORTED_RATES
 
 # code -> (HTTP status on REST, what it means).  docs/api.md lists the same table.
 ERROR_CODES: dict[str, tuple[int, str]] = {
@@ -32,7 +38,6 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_INPUT": (400, "the input is not acceptable"),
     "INVALID_AUDIO": (400, "audio bytes are not valid for the declared format (base64, odd PCM length)"),
     "UNSUPPORTED_AUDIO_FORMAT": (400, "encoding, sample rate or channel count is not supported"),
-    "UNSUPPORTED_AUDIO": (400, "the audio format or sample rate is not supported (raised by the pipeline)"),
     "INVALID_GLOSSARY": (400, "a glossary/dictionary must be an object of string to string"),
     "UNSUPPORTED_LANGUAGE": (400, "a language code is unknown, or source equals target"),
     "UNSUPPORTED_VERSION": (400, "the protocol version in hello is not served"),
@@ -56,6 +61,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "SLOW_CONSUMER": (503, "the client did not read results fast enough"),
     "MODEL_MISSING": (503, "a model needed for this request is not installed"),
     "BACKEND_UNAVAILABLE": (503, "a backend runtime is not installed"),
+    "METHOD_NOT_ALLOWED": (405, "the route does not take this HTTP method"),
     "INVALID_CONFIG": (500, "the served configuration is invalid"),
     "INTERNAL": (500, "an unexpected server error"),
 }
@@ -106,7 +112,7 @@ class Features(_Client):
 
 class AudioFormat(_Client):
     encoding: Encoding = "pcm16le"
-    sample_rate: int = 16000
+    sample_rate: int = PIPELINE_RATE
     channels: int = 1
 
 
@@ -131,16 +137,24 @@ class Hello(SessionConfig):
     type: Literal["hello"]
     # Required for a new session, ignored on resume (the session keeps its languages).
     target_lang: str | None = None  # type: ignore[assignment]
-    version: int = PROTOCOL_VERSION
+    # 1, or DESIGN_VERSION for the design's dialect; others are refused with UNSUPPORTED_VERSION.
+    version: int | str = PROTOCOL_VERSION
     seq: Seq | None = None
     # Set to resume a session after a reconnect (within the server's grace period).
     session_id: str | None = None
+    # On resume: the highest final event_id received; later finals are sent again (all kept
+    # finals when absent).
+    last_event_id: Seq | None = None
 
 
 class InputAudio(_Client):
     type: Literal["input_audio"]
     seq: Seq | None = None
     audio: str  # base64 of PCM16LE bytes or one Opus packet, as declared in hello.audio
+    # The design's per-message format (its ``data`` field arrives here as ``audio``).  When set,
+    # they must match the session's audio, except PCM16LE at another supported rate (resampled).
+    format: Encoding | None = None
+    sample_rate: int | None = None
 
 
 class InputText(_Client):
@@ -151,7 +165,7 @@ class InputText(_Client):
     final: bool = False
 
 
-ControlAction = Literal["pause", "resume", "set_target_lang", "set_dictionary", "commit", "ping", "end"]
+ControlAction = Literal["pause", "resume", "set_target_lang", "set_dictionary", "commit", "ping", "end", "ack"]
 
 
 class Control(_Client):
@@ -161,6 +175,8 @@ class Control(_Client):
     target_lang: str | None = None
     dictionary: Glossary | None = None
     client_time: float | int | None = None
+    # ack: every final with event_id <= this one was received (the server stops keeping them).
+    event_id: Seq | None = None
 
 
 ClientMessage = Annotated[Hello | InputAudio | InputText | Control, Field(discriminator="type")]
@@ -168,7 +184,7 @@ CLIENT_TYPES = ("hello", "input_audio", "input_text", "control")
 _CLIENT_ADAPTER: TypeAdapter[Hello | InputAudio | InputText | Control] = TypeAdapter(ClientMessage)
 
 
-def _error_from_validation(exc: ValidationError, seq: int | None, tagged: bool = True) -> ProtocolError:
+def validation_error(exc: ValidationError, seq: int | None, tagged: bool = True) -> ProtocolError:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     # A tagged union puts the message type first in the location; the field path follows.
@@ -183,17 +199,29 @@ def _error_from_validation(exc: ValidationError, seq: int | None, tagged: bool =
     return ProtocolError("INVALID_FIELD", f"{where}: {err['msg']}", seq)
 
 
+def load_json(raw: str | bytes, what: str = "message") -> Any:
+    """Any JSON value, or ``MALFORMED_JSON`` (never a parser's own exception, RecursionError included)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ProtocolError("MALFORMED_JSON", f"{what} is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError("MALFORMED_JSON", f"{what} is not valid JSON: {exc}") from None
+
+
+def load_json_object(raw: str | bytes | dict[str, Any], what: str = "message") -> dict[str, Any]:
+    """One JSON object, or ``MALFORMED_JSON`` / ``INVALID_MESSAGE``."""
+    if isinstance(raw, dict):
+        return raw
+    obj = load_json(raw, what)
+    if not isinstance(obj, dict):
+        raise ProtocolError("INVALID_MESSAGE", f"{what} must be a JSON object")
+    return obj
+
+
 def parse_client_message(raw: str | bytes | dict[str, Any]) -> Hello | InputAudio | InputText | Control:
     """Parse one client message or raise :class:`ProtocolError` with a precise code."""
-    if isinstance(raw, dict):
-        obj: Any = raw
-    else:
-        try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ProtocolError("MALFORMED_JSON", f"message is not valid JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise ProtocolError("INVALID_MESSAGE", "message must be a JSON object")
+    obj = load_json_object(raw)
     seq = obj.get("seq") if isinstance(obj.get("seq"), int) and not isinstance(obj.get("seq"), bool) else None
     kind = obj.get("type")
     if kind is None:
@@ -203,7 +231,7 @@ def parse_client_message(raw: str | bytes | dict[str, Any]) -> Hello | InputAudi
     try:
         msg = _CLIENT_ADAPTER.validate_python(obj)
     except ValidationError as exc:
-        raise _error_from_validation(exc, seq) from None
+        raise validation_error(exc, seq) from None
     if isinstance(msg, Hello):
         check_audio_format(msg.audio, seq)
     return msg
@@ -211,16 +239,11 @@ def parse_client_message(raw: str | bytes | dict[str, Any]) -> Hello | InputAudi
 
 def parse_session_config(raw: str | bytes) -> SessionConfig:
     """The body of ``POST /v1/sessions`` (the fields of ``hello``)."""
-    try:
-        obj = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ProtocolError("MALFORMED_JSON", "body is not valid JSON") from None
-    if not isinstance(obj, dict):
-        raise ProtocolError("INVALID_MESSAGE", "body must be a JSON object")
+    obj = load_json_object(raw or b"{}", "body")
     try:
         config = SessionConfig.model_validate(obj)
     except ValidationError as exc:
-        raise _error_from_validation(exc, None, tagged=False) from None
+        raise validation_error(exc, None, tagged=False) from None
     check_audio_format(config.audio)
     return config
 
@@ -265,14 +288,19 @@ class Limits(_Server):
 
 class SessionCreated(_Server):
     type: Literal["session.created"] = "session.created"
-    version: int = PROTOCOL_VERSION
+    version: int | str = PROTOCOL_VERSION
     session_id: str
     resumed: bool = False
     # Highest seq processed so far: a resuming client re-sends what comes after it.
     last_seq: int | None = None
+    # On resume: how many finals sent before the drop are sent again (after last_event_id).
+    replayed: int | None = None
     config: SessionConfig
     limits: Limits
     server_time: float = Field(default_factory=time.time)
+    # Design dialect: the feature names of hello that are on, and those this server ignored.
+    features: list[str] | None = None
+    ignored_features: list[str] | None = None
 
 
 class Ack(_Server):
@@ -295,6 +323,8 @@ class SpeechStopped(_Server):
 
 class PartialAsr(_Server):
     type: Literal["partial_asr"] = "partial_asr"
+    # The design dialect's seq: the last input seq this output accounts for (unset on version 1).
+    seq: int | None = None
     utterance_id: int
     text: str
     committed: str
@@ -314,6 +344,11 @@ class Word(_Server):
 
 class FinalAsr(_Server):
     type: Literal["final_asr"] = "final_asr"
+    # The design dialect's seq: the last input seq this output accounts for (unset on version 1).
+    seq: int | None = None
+    # Its position in the session's outbox: a resuming client sends the highest it received
+    # (hello.last_event_id) and gets every later final again.
+    event_id: int | None = None
     utterance_id: int
     text: str
     language: str
@@ -326,6 +361,8 @@ class FinalAsr(_Server):
 
 class PartialTranslation(_Server):
     type: Literal["partial_translation"] = "partial_translation"
+    # The design dialect's seq: the last input seq this output accounts for (unset on version 1).
+    seq: int | None = None
     utterance_id: int
     text: str
     committed: str
@@ -336,6 +373,11 @@ class PartialTranslation(_Server):
 
 class FinalTranslation(_Server):
     type: Literal["final_translation"] = "final_translation"
+    # The design dialect's seq: the last input seq this output accounts for (unset on version 1).
+    seq: int | None = None
+    # Its position in the session's outbox: a resuming client sends the highest it received
+    # (hello.last_event_id) and gets every later final again.
+    event_id: int | None = None
     utterance_id: int
     text: str
     source_text: str
@@ -353,6 +395,11 @@ class RevisedTranslation(_Server):
     ``unchanged``, or ``skipped`` (not refined; ``reason`` says why, ``text`` is the final's)."""
 
     type: Literal["revised_translation"] = "revised_translation"
+    # The design dialect's seq: the last input seq this output accounts for (unset on version 1).
+    seq: int | None = None
+    # Its position in the session's outbox: a resuming client sends the highest it received
+    # (hello.last_event_id) and gets every later final again.
+    event_id: int | None = None
     utterance_id: int
     text: str
     previous_text: str
@@ -366,13 +413,21 @@ class RevisedTranslation(_Server):
 
 class TtsAudio(_Server):
     type: Literal["tts_audio"] = "tts_audio"
+    # The design dialect's seq: the last input seq this output accounts for (unset on version 1).
+    seq: int | None = None
     utterance_id: int
     chunk_index: int
-    audio: str  # base64 PCM16LE mono
+    # PCM16LE mono, base64 in JSON.  The server holds the synthesizer's bytes and encodes them
+    # only when it writes JSON (gRPC sends them as they are); a parsed message holds the string.
+    audio: str | bytes
     encoding: Literal["pcm16le"] = "pcm16le"
     sample_rate: int
     is_last: bool
     at_ms: float
+
+    @field_serializer("audio", when_used="json")
+    def _base64(self, audio: str | bytes) -> str:
+        return encode_audio(audio) if isinstance(audio, bytes) else audio
 
 
 class Notice(_Server):
@@ -435,6 +490,9 @@ _SERVER_ADAPTER: TypeAdapter[Any] = TypeAdapter(ServerMessage)
 
 # Partial results may be dropped under backpressure (the newest is kept); these never are.
 DROPPABLE_TYPES = frozenset({"partial_asr", "partial_translation", "speech_started", "speech_stopped", "pong"})
+# Finals are kept after they were written to a connection until the client acknowledges them
+# (control ``ack`` or a resume's ``last_event_id``): a write is not a delivery.
+REPLAYABLE_TYPES = frozenset({"final_asr", "final_translation", "revised_translation"})
 
 
 def parse_server_message(raw: str | bytes | dict[str, Any]) -> Any:
@@ -476,6 +534,8 @@ class TranslationItem(_Rest):
 
 class TranslateResponse(_Rest):
     version: int = PROTOCOL_VERSION
+    # The design's response field: the translation of a single-text request (absent for a batch).
+    translation: str | None = None
     translations: list[TranslationItem]
     # The first translation, for single-text requests.
     text: str

@@ -27,6 +27,7 @@ from rtt.text.formality import formality_hint
 from rtt.text.glossary import Glossary
 from rtt.text.langid import identify_language
 from rtt.text.pipeline import TextOptions, finish_target, finish_target_prefix, prepare_source
+from rtt.text.validation import check_unicode
 
 log = logging.getLogger("rtt.translator")
 
@@ -51,7 +52,7 @@ def validate_text(text: object, max_chars: int) -> str:
         raise InvalidInput(
             f"text has {len(text)} characters; the limit is {max_chars}", code="TEXT_TOO_LONG", limit=max_chars
         )
-    return text
+    return check_unicode(text)
 
 
 class Translator:

@@ -19,25 +19,30 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rtt.config import RttConfig, load_config
 from rtt.errors import RttError
 from rtt.protocol import PROTOCOL_VERSION, Error, ProtocolError, http_status
-from serve import libre, rest, sse, ws
+from serve import libre, openapi, rest, sse, ws
 from serve.auth import Authenticator
 from serve.backend import Backend, PipelineBackend
 from serve.limits import RateLimiter, make_limit_store, wait_ready
 from serve.metrics import Metrics
 from serve.redact import install_redaction
 from serve.retention import TranscriptStore
-from serve.sessions import SessionManager, rtt_error_to_protocol
+from serve.sessions import SessionManager
 from serve.settings import ServeSettings, load_serve_settings
 from serve.state import InflightGate, ServeState, require_principal
+from serve.wire.errors import rtt_error_to_protocol
 
 log = logging.getLogger("serve.app")
 STATIC = Path(__file__).parent / "static"
+# Starlette's HTTP refusals by status, as the service's error codes.
+HTTP_CODES = {400: "INVALID_MESSAGE", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+              405: "METHOD_NOT_ALLOWED", 413: "FRAME_TOO_LARGE", 429: "RATE_LIMIT", 503: "OVERLOADED"}
 
 
 def error_response(exc: ProtocolError) -> JSONResponse:
@@ -171,6 +176,16 @@ def create_app(
         state.metrics.errors.labels(exc.code, "http").inc()
         return error_response(rtt_error_to_protocol(exc))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own refusals (an unparsable body, an unknown route or method) in the
+        # service's error shape, like every other error.
+        code = HTTP_CODES.get(exc.status_code, "INVALID_MESSAGE" if exc.status_code < 500 else "INTERNAL")
+        if exc.status_code == 400 and "pars" in str(exc.detail).lower():
+            code = "MALFORMED_JSON"
+        state.metrics.errors.labels(code, "http").inc()
+        return error_response(ProtocolError(code, str(exc.detail)))
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request", "type": ""}
@@ -191,6 +206,7 @@ def create_app(
     app.include_router(libre.router)
     app.include_router(sse.router)
     app.include_router(ws.router)
+    openapi.install(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request) -> HTMLResponse:

@@ -8,11 +8,10 @@ audio-seconds limits hold for compressed input too.
 from __future__ import annotations
 
 import io
-from typing import Any
 
+from rtt.audio.pcm import PIPELINE_RATE
+from rtt.pipeline.options import SessionOptions
 from rtt.protocol import ProtocolError
-
-PIPELINE_RATE = 16000
 
 # RFC 6716 table 2: frame duration (ms) by TOC config number.
 _SILK_MS = (10.0, 20.0, 40.0, 60.0)
@@ -68,13 +67,13 @@ def check_audio_frame(data: bytes, encoding: str, max_bytes: int, seq: int | Non
         raise ProtocolError("INVALID_AUDIO", f"not an Opus packet: {exc}", seq) from None
 
 
-def audio_seconds(spec: Any, data: bytes) -> float:
-    if spec.audio_format == "opus":
+def audio_seconds(options: SessionOptions, data: bytes) -> float:
+    if options.audio_format == "opus":
         try:
             return opus_packet_ms(data) / 1000.0
         except ValueError:
             return 0.0
-    return len(data) / 2 / spec.sample_rate
+    return len(data) / 2 / options.sample_rate
 
 
 def decode_clip(data: bytes, max_seconds: float) -> bytes:

@@ -12,44 +12,19 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rtt.config import RttConfig
 from rtt.errors import RttError
 from rtt.languages import CORE_LANGUAGES, LANGUAGES
 from rtt.pipeline.events import Event
+from rtt.pipeline.options import SessionOptions
 from rtt.protocol import LanguageInfo
 
 log = logging.getLogger("serve.backend")
 
 if TYPE_CHECKING:
     from rtt.translator import TranslationOutcome
-
-
-@dataclass(frozen=True)
-class SessionSpec:
-    """A realtime session's options, transport-neutral (mirrors rtt.pipeline.session.SessionOptions)."""
-
-    source_lang: str
-    target_lang: str
-    mode: str = "cascade"
-    policy: str | None = None
-    stabilization: str | None = None
-    tier: str | None = None
-    glossary: Any = None  # rtt.text.glossary.Glossary | None
-    formality: str | None = None
-    punctuation: bool | None = None
-    partial_results: bool = True
-    tts: bool = False
-    tts_voice: str | None = None
-    vad: bool = True
-    sample_rate: int = 16000
-    audio_format: str = "pcm16le"
-    word_timestamps: bool = False
-    refinement: bool | None = None  # None: as configured (mt.refine_tier)
-    # REST transcription: finals of the source are all that is needed (no MT when supported).
-    transcribe_only: bool = False
 
 
 class RealtimeSession(Protocol):
@@ -92,8 +67,8 @@ class Backend(Protocol):
         """Blocking; raises ``RttError`` subclasses for bad input."""
         ...
 
-    def open_session(self, spec: SessionSpec, session_id: str | None = None) -> RealtimeSession:
-        """Raises ``RttError`` for options the pipeline refuses."""
+    def open_session(self, options: SessionOptions, session_id: str | None = None) -> RealtimeSession:
+        """Raises ``RttError`` for options the pipeline refuses (``options`` are validated)."""
         ...
 
     def close(self) -> None: ...
@@ -171,29 +146,10 @@ class PipelineBackend:
         )
         return result
 
-    def open_session(self, spec: SessionSpec, session_id: str | None = None) -> RealtimeSession:
-        from rtt.pipeline.session import Session, SessionOptions
+    def open_session(self, options: SessionOptions, session_id: str | None = None) -> RealtimeSession:
+        from rtt.pipeline.session import Session
 
-        opts = SessionOptions(
-            source_lang=spec.source_lang,
-            target_lang=spec.target_lang,
-            mode="direct" if spec.mode == "direct" else "cascade",
-            policy=spec.policy or self.config.policy.name,
-            stabilization=spec.stabilization or self.config.policy.stabilization,
-            tier=spec.tier,
-            glossary=spec.glossary,
-            formality=spec.formality or self.config.text.formality,
-            punctuation=self.config.text.punctuation if spec.punctuation is None else spec.punctuation,
-            partial_results=spec.partial_results,
-            tts=spec.tts,
-            tts_voice=spec.tts_voice,
-            vad=spec.vad,
-            sample_rate=spec.sample_rate,
-            audio_format=spec.audio_format,
-            word_timestamps=spec.word_timestamps,
-            refine=spec.refinement,
-        )
-        session: RealtimeSession = Session(self.components, opts, session_id=session_id)
+        session: RealtimeSession = Session(self.components, options, session_id=session_id)
         return session
 
     def close(self) -> None:

@@ -6,19 +6,19 @@ and translated by the same policy as live speech, so REST and realtime results a
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any
 
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
-from rtt.languages import check_pair
 from rtt.pipeline import events as ev
+from rtt.pipeline.driver import drive_session
 from rtt.protocol import ClipResponse, ProtocolError, Segment
-from serve.backend import SessionSpec
-from serve.sessions import rtt_error_to_protocol, wire_words
+from serve.wire.errors import rtt_error_to_protocol
+from serve.wire.events import wire_words
+from serve.wire.options import transcription_options
 
-CHUNK_BYTES = 16000  # 0.5 s of 16 kHz PCM16 per push
-PIPELINE_RATE = 16000
+CHUNK_MS = 500  # pushed as fast as the session takes them
 
 
 def _placeholder_target(source_lang: str) -> str:
@@ -28,48 +28,26 @@ def _placeholder_target(source_lang: str) -> str:
 
 async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: str | None,
                        word_timestamps: bool = False) -> ClipResponse:
+    options = transcription_options(source_lang, target_lang or _placeholder_target(source_lang), word_timestamps)
     try:
-        check_pair(source_lang, target_lang or _placeholder_target(source_lang))
-    except RttError as exc:
-        raise rtt_error_to_protocol(exc) from None
-    spec = SessionSpec(
-        source_lang=source_lang,
-        target_lang=target_lang or _placeholder_target(source_lang),
-        partial_results=False,
-        vad=True,
-        sample_rate=PIPELINE_RATE,
-        transcribe_only=target_lang is None,
-        word_timestamps=word_timestamps,
-    )
-    try:
-        session = state.backend.open_session(spec)
+        session = state.backend.open_session(options)
         await session.start()
     except RttError as exc:
         raise rtt_error_to_protocol(exc) from None
+    run = await drive_session(session, pcm, chunk_ms=CHUNK_MS, commit=True)
     asr: dict[int, ev.FinalAsr] = {}
     mt: dict[int, ev.FinalTranslation] = {}
     errors: list[ev.ErrorEvent] = []
-
-    async def collect() -> None:
-        async for event in session.events():
-            if isinstance(event, ev.FinalAsr):
-                asr[event.utterance_id] = event
-            elif isinstance(event, ev.FinalTranslation):
-                mt[event.utterance_id] = event
-            elif isinstance(event, ev.RevisedTranslation) and event.utterance_id in mt:
-                # A whole clip waits for its end anyway: it returns the refined text.
-                mt[event.utterance_id] = replace(mt[event.utterance_id], text=event.text)
-            elif isinstance(event, ev.ErrorEvent):
-                errors.append(event)
-
-    reader = asyncio.create_task(collect())
-    try:
-        for i in range(0, len(pcm), CHUNK_BYTES):
-            await session.push_audio(pcm[i:i + CHUNK_BYTES])
-        await session.commit()
-    finally:
-        await session.close(drain=True)
-        await reader
+    for event in run.events:
+        if isinstance(event, ev.FinalAsr):
+            asr[event.utterance_id] = event
+        elif isinstance(event, ev.FinalTranslation):
+            mt[event.utterance_id] = event
+        elif isinstance(event, ev.RevisedTranslation) and event.utterance_id in mt:
+            # A whole clip waits for its end anyway: it returns the refined text.
+            mt[event.utterance_id] = replace(mt[event.utterance_id], text=event.text)
+        elif isinstance(event, ev.ErrorEvent):
+            errors.append(event)
     if errors and not asr and not mt:
         raise ProtocolError(errors[0].code, errors[0].message)
     segments: list[Segment] = []

@@ -11,129 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
-from rtt.protocol import (
-    AudioFormat,
-    Control,
-    Features,
-    Hello,
-    InputText,
-    ProtocolError,
-    parse_client_message,
-)
+from rtt.protocol import Control, ProtocolError
 from serve.auth import bearer_from_header
 from serve.grpc_gen import realtime_pb2 as pb
 from serve.grpc_gen import realtime_pb2_grpc as pb_grpc
 from serve.realtime import RealtimeConnection
+from serve.wire.proto import client_from_proto, to_proto
 
 log = logging.getLogger("serve.grpc")
 OUT_QUEUE = 64
-
-
-def _opt(value: str) -> str | None:
-    return value or None
-
-
-def _json_field(raw: str, name: str, seq: int | None) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise ProtocolError("INVALID_GLOSSARY", f"{name} is not valid JSON", seq) from None
-
-
-def hello_from_proto(h: Any, seq: int | None) -> Hello:
-    refinement = {0: None, 1: True, 2: False}.get(h.refinement)
-    raw: dict[str, Any] = {
-        "type": "hello",
-        "version": h.version or 1,
-        "source_lang": h.source_lang or "auto",
-        "target_lang": h.target_lang,
-        "mode": h.mode or "cascade",
-        "policy": _opt(h.policy),
-        "stabilization": _opt(h.stabilization),
-        "tier": _opt(h.tier),
-        "formality": _opt(h.formality),
-        "punctuation": {0: None, 1: True, 2: False}.get(h.punctuation),
-        "glossary": _json_field(h.glossary_json, "glossary_json", seq),
-        "tts_voice": _opt(h.tts_voice),
-        "session_id": _opt(h.session_id),
-        "audio": AudioFormat(encoding=h.encoding or "pcm16le", sample_rate=h.sample_rate or 16000).model_dump()
-        if h.encoding in ("", "pcm16le", "opus") else {"encoding": h.encoding},
-        "features": Features(vad=h.vad, partial_results=h.partial_results, tts=h.tts,
-                             word_timestamps=h.word_timestamps, refinement=refinement).model_dump()
-        if h.features_set else Features(word_timestamps=h.word_timestamps, refinement=refinement).model_dump(),
-    }
-    if seq is not None:
-        raw["seq"] = seq
-    if not h.target_lang:
-        raw.pop("target_lang")
-    msg = parse_client_message({k: v for k, v in raw.items() if v is not None})
-    assert isinstance(msg, Hello)
-    return msg
-
-
-def to_proto(message: Any) -> Any:
-    t = message.type
-    m = message
-    if t == "session.created":
-        return pb.ServerMessage(created=pb.SessionCreated(
-            session_id=m.session_id, resumed=m.resumed, last_seq=-1 if m.last_seq is None else m.last_seq,
-            version=m.version, server_time=m.server_time))
-    if t == "ack":
-        return pb.ServerMessage(ack=pb.Ack(seq=m.seq, duplicate=m.duplicate))
-    if t in ("partial_asr", "final_asr"):
-        final = t == "final_asr"
-        return pb.ServerMessage(asr=pb.Asr(
-            utterance_id=m.utterance_id, is_final=final, text=m.text, committed=getattr(m, "committed", m.text),
-            tentative=getattr(m, "tentative", ""), language=m.language or "", start_ms=getattr(m, "start_ms", 0.0),
-            end_ms=getattr(m, "end_ms", 0.0), at_ms=m.at_ms,
-            words=[pb.Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability or 0.0)
-                   for w in getattr(m, "words", None) or ()]))
-    if t == "partial_translation":
-        return pb.ServerMessage(translation=pb.Translation(
-            utterance_id=m.utterance_id, is_final=False, text=m.text, committed=m.committed, tentative=m.tentative,
-            source_read=m.source_read, at_ms=m.at_ms))
-    if t == "final_translation":
-        return pb.ServerMessage(translation=pb.Translation(
-            utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, source_text=m.source_text,
-            source_lang=m.source_lang, target_lang=m.target_lang, latency_ms=m.latency_ms, at_ms=m.at_ms,
-            revision_pending=m.revision_pending))
-    if t == "revised_translation":
-        return pb.ServerMessage(translation=pb.Translation(
-            utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, latency_ms=m.latency_ms,
-            at_ms=m.at_ms, revision_status=m.status, previous_text=m.previous_text, reason=m.reason))
-    if t == "tts_audio":
-        import base64
-
-        return pb.ServerMessage(tts=pb.Tts(
-            utterance_id=m.utterance_id, chunk_index=m.chunk_index, pcm16=base64.b64decode(m.audio),
-            sample_rate=m.sample_rate, is_last=m.is_last, at_ms=m.at_ms))
-    if t == "pong":
-        return pb.ServerMessage(pong=pb.Pong(seq=m.seq or 0, client_time=m.client_time or 0.0,
-                                             server_time=m.server_time))
-    if t == "drain":
-        return pb.ServerMessage(drain=pb.Drain(reason=m.reason, retry_after_ms=m.retry_after_ms,
-                                               queue_depth=m.queue_depth))
-    if t == "error":
-        return pb.ServerMessage(error=pb.Error(
-            code=m.code, message=m.message, retry_after_ms=m.retry_after_ms or 0, has_seq=m.seq is not None,
-            seq=m.seq or 0, fatal=m.fatal))
-    if t == "session.ended":
-        return pb.ServerMessage(ended=pb.SessionEnded(session_id=m.session_id, reason=m.reason))
-    if t == "notice":
-        return pb.ServerMessage(notice=pb.Notice(code=m.code, message=m.message))
-    if t in ("speech_started", "speech_stopped"):
-        return pb.ServerMessage(speech=pb.Speech(utterance_id=m.utterance_id, started=t == "speech_started",
-                                                 at_ms=m.at_ms))
-    raise ValueError(f"no protobuf form for {t}")
 
 
 class RealtimeServicer(pb_grpc.RealtimeTranslateServicer):  # type: ignore[misc]
@@ -191,31 +83,16 @@ class RealtimeServicer(pb_grpc.RealtimeTranslateServicer):  # type: ignore[misc]
             await out.put(None)
 
     async def _dispatch(self, req: Any, conn: RealtimeConnection) -> None:
-        seq = req.seq if req.has_seq else None
-        kind = req.WhichOneof("kind")
         try:
-            if kind == "hello":
-                await conn.on_message(hello_from_proto(req.hello, seq))
-            elif kind == "audio":
-                await conn.on_audio(bytes(req.audio.data), seq)
-            elif kind == "text":
-                await conn.on_message(InputText(type="input_text", seq=seq, text=req.text.text, final=req.text.final))
-            elif kind == "control":
-                c = req.control
-                raw: dict[str, Any] = {"type": "control", "action": c.action}
-                if seq is not None:
-                    raw["seq"] = seq
-                if c.target_lang:
-                    raw["target_lang"] = c.target_lang
-                if c.dictionary_json:
-                    raw["dictionary"] = _json_field(c.dictionary_json, "dictionary_json", seq)
-                if c.client_time:
-                    raw["client_time"] = c.client_time
-                await conn.on_message(parse_client_message(raw))
+            if req.WhichOneof("kind") == "audio":
+                await conn.on_audio(bytes(req.audio.data), req.seq if req.has_seq else None)
             else:
-                raise ProtocolError("INVALID_MESSAGE", "empty ClientMessage (set hello, audio, text or control)", seq)
+                await conn.on_message(client_from_proto(req))
         except ProtocolError as exc:
             await conn.send_error(exc)
+        except Exception:  # a bug must not end the read loop: the call would hang to its deadline
+            log.exception("grpc message failed")
+            await conn.send_error(ProtocolError("INTERNAL", "processing this message failed"))
 
 
 async def start_grpc_server(state: Any) -> tuple[Any, int]:

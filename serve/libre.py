@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from rtt.languages import LANGUAGES
-from rtt.protocol import ProtocolError, http_status
+from rtt.protocol import ProtocolError, http_status, load_json_object
 from serve.auth import bearer_from_header
 from serve.state import client_addr, get_state
 
@@ -28,13 +28,7 @@ def libre_error(exc: ProtocolError) -> JSONResponse:
 async def _body(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "")
     if "application/json" in ctype:
-        try:
-            data = await request.json()
-        except ValueError:
-            raise ProtocolError("MALFORMED_JSON", "body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise ProtocolError("INVALID_MESSAGE", "body must be a JSON object")
-        return data
+        return load_json_object(await request.body(), "body")
     form = await request.form()
     return {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k)) for k in form}
 

@@ -3,8 +3,13 @@
 The outbox sits between a session's event stream and whichever connection is attached.  It
 never blocks the producer: a partial result superseded by a newer one of the same kind is
 dropped (newest kept), finals are kept until the consumer confirms them.  Entries carry an
-increasing id so that a consumer that dies mid-send leaves the entry for the next connection
-(at-least-once delivery across a reconnect).
+increasing id so that a consumer that dies mid-send leaves the entry for the next connection.
+
+A final that was written to a socket may still be lost with the connection (it sat in a
+kernel buffer when the peer went away), so written finals move to a window of unacknowledged
+ones.  The client acknowledges what it received, by a control ``ack`` or by the
+``last_event_id`` of its resuming hello, and a resume sends again whatever came after: each
+final reaches a resuming client exactly once.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from rtt.protocol import DROPPABLE_TYPES, ProtocolError
+from rtt.protocol import DROPPABLE_TYPES, REPLAYABLE_TYPES, ProtocolError
 
 
 class SeqTracker:
@@ -64,10 +69,12 @@ class _Entry:
 
 
 class Outbox:
-    def __init__(self, max_items: int, max_pending_finals: int) -> None:
+    def __init__(self, max_items: int, max_pending_finals: int, replay_window: int = 512) -> None:
         self.max_items = max_items
         self.max_pending_finals = max_pending_finals
         self._entries: deque[_Entry] = deque()
+        # Written but not acknowledged finals, oldest first; the oldest fall out past the window.
+        self._unacked: deque[_Entry] = deque(maxlen=replay_window)
         self._next_id = 1
         self._changed = asyncio.Event()
         self.closed = False
@@ -87,6 +94,8 @@ class Outbox:
                 return
         elif len(self._entries) >= self.max_pending_finals:
             raise SlowConsumer(f"{len(self._entries)} results not read by the client")
+        if kind in REPLAYABLE_TYPES:
+            message.event_id = self._next_id
         self._entries.append(_Entry(self._next_id, message))
         self._next_id += 1
         self._changed.set()
@@ -133,9 +142,30 @@ class Outbox:
             await self._changed.wait()
 
     def confirm(self, eid: int) -> None:
-        """The consumer delivered everything up to ``eid``."""
+        """The consumer wrote everything up to ``eid`` (finals stay until acknowledged)."""
         while self._entries and self._entries[0].eid <= eid:
-            self._entries.popleft()
+            entry = self._entries.popleft()
+            if entry.message.type in REPLAYABLE_TYPES:
+                self._unacked.append(entry)
+
+    def acknowledge(self, event_id: int) -> None:
+        """The client received every final up to ``event_id``."""
+        while self._unacked and self._unacked[0].eid <= event_id:
+            self._unacked.popleft()
+
+    def replay(self, after: int | None) -> int:
+        """A resume: finals written after ``after`` (all kept ones when None) go out again first."""
+        if after is not None:
+            self.acknowledge(after)
+        again = list(self._unacked)
+        self._unacked.clear()
+        self._entries.extendleft(reversed(again))
+        if again:
+            self._changed.set()
+        return len(again)
+
+    def unacknowledged(self) -> int:
+        return len(self._unacked)
 
     def pending(self) -> int:
         return len(self._entries)

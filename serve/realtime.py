@@ -15,8 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
+
 from rtt.protocol import (
+    DESIGN_VERSION,
     PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
     Control,
     Error,
     Hello,
@@ -25,10 +29,13 @@ from rtt.protocol import (
     ProtocolError,
     SessionConfig,
     SessionCreated,
+    load_json_object,
     parse_client_message,
+    validation_error,
 )
 from serve.auth import Principal
 from serve.sessions import ManagedSession, SessionManager
+from serve.wire import design
 
 log = logging.getLogger("serve.realtime")
 
@@ -43,8 +50,14 @@ class RealtimeConnection:
         transport: str,
         send: Send,
         on_session_end: Callable[[], Awaitable[None]] | None = None,
+        defaults: dict[str, Any] | None = None,
     ) -> None:
         self.manager = manager
+        # Hello fields given by the transport (WebSocket query parameters); hello overrides them.
+        self.defaults = defaults or {}
+        # The dialect this connection speaks, set by its hello: 1 or DESIGN_VERSION.
+        self.version: int | str = PROTOCOL_VERSION
+        self.ignored_features: list[str] = []
         self.principal = principal
         self.transport = transport
         self._send_raw = send
@@ -84,12 +97,21 @@ class RealtimeConnection:
             await self.send_error(ProtocolError("FRAME_TOO_LARGE", f"message of {size} bytes; the limit is {limit}"))
             return
         try:
-            msg = parse_client_message(raw)
+            msg = parse_client_message(self._to_v1(load_json_object(raw)))
         except ProtocolError as exc:
             self.manager.metrics.messages_in.labels("invalid").inc()
             await self.send_error(exc)
             return
         await self.on_message(msg)
+
+    def _to_v1(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The design dialect's shapes as version 1's (a design hello also sets the dialect)."""
+        if self.session is None and design.is_design_hello(obj):
+            obj, self.ignored_features = design.hello_to_v1(obj)
+            self.version = DESIGN_VERSION
+        elif self.version == DESIGN_VERSION:
+            obj = design.client_to_v1(obj)
+        return obj
 
     async def on_binary(self, data: bytes) -> None:
         """One binary frame: audio in the format declared in hello (no seq)."""
@@ -127,30 +149,49 @@ class RealtimeConnection:
         if self.session is not None:
             await self.send_error(ProtocolError("ALREADY_STARTED", "this connection already has a session", hello.seq))
             return
-        if hello.version != PROTOCOL_VERSION:
+        if hello.version not in SUPPORTED_VERSIONS:
+            served = ", ".join(repr(v) for v in SUPPORTED_VERSIONS)
             await self.send_error(ProtocolError(
-                "UNSUPPORTED_VERSION", f"protocol version {hello.version} is not served (use {PROTOCOL_VERSION})",
+                "UNSUPPORTED_VERSION", f"protocol version {hello.version!r} is not served (use one of {served})",
                 hello.seq))
             return
+        self.version = hello.version
         try:
             if hello.session_id:
                 managed = self.manager.get(hello.session_id, self.principal)
                 resumed = True
+                replayed: int | None = managed.outbox.replay(hello.last_event_id)
             else:
-                if hello.target_lang is None:
-                    raise ProtocolError("MISSING_FIELD", "field 'target_lang' is required", hello.seq)
-                config = SessionConfig.model_validate({k: getattr(hello, k) for k in SessionConfig.model_fields})
-                managed = await self.manager.create(self.principal, config, self.transport, hello.seq)
-                resumed = False
+                config = self._session_config(hello)
+                managed = await self.manager.create(self.principal, config, self.transport, hello.seq,
+                                                    version=hello.version)
+                resumed, replayed = False, None
         except ProtocolError as exc:
             exc.seq = hello.seq
             await self.send_error(exc)
             return
         self.session = managed
         self._generation = managed.attach()
-        await self.send(SessionCreated(session_id=managed.id, resumed=resumed, last_seq=managed.seq.last,
-                                       config=managed.config, limits=self.manager.limits()))
+        created = SessionCreated(session_id=managed.id, resumed=resumed, last_seq=managed.seq.last,
+                                 replayed=replayed, config=managed.config, limits=self.manager.limits(),
+                                 version=hello.version)
+        if hello.version == DESIGN_VERSION:
+            f = managed.config.features
+            created.features = [name for name in design.FEATURE_NAMES if getattr(f, name)]
+            created.ignored_features = self.ignored_features
+        await self.send(created)
         self._sender = asyncio.get_running_loop().create_task(self._run_sender(managed, self._generation))
+
+    def _session_config(self, hello: Hello) -> SessionConfig:
+        """Hello's session fields over the transport's defaults (fields hello sets win)."""
+        fields = {k: getattr(hello, k) for k in SessionConfig.model_fields if k in hello.model_fields_set}
+        merged = {**self.defaults, **fields}
+        if merged.get("target_lang") is None:
+            raise ProtocolError("MISSING_FIELD", "field 'target_lang' is required", hello.seq)
+        try:
+            return SessionConfig.model_validate(merged)
+        except ValidationError as exc:
+            raise validation_error(exc, hello.seq, tagged=False) from None
 
     # -- outbound ------------------------------------------------------------------------------
     async def _run_sender(self, managed: ManagedSession, generation: int) -> None:

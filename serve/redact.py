@@ -69,8 +69,22 @@ class RedactingFilter(logging.Filter):
         return self._clean(value if isinstance(value, str) else str(value))
 
 
+class ClientFaultFilter(logging.Filter):
+    """uvicorn logs a client's invalid UTF-8 text frame with a traceback, although it already
+    closed the connection with 1007 as it should: a client's fault, kept as one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Invalid UTF-8 sequence"):
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def install_redaction(names: tuple[str, ...] = ("serve", "uvicorn", "uvicorn.access", "uvicorn.error")) -> None:
     for name in names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, ClientFaultFilter) for f in error_log.filters):
+        error_log.addFilter(ClientFaultFilter())

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
 from rtt.protocol import (
     SAMPLE_RATES,
@@ -25,8 +26,8 @@ from serve.audio import check_clip_duration, decode_clip, pcm_to_pipeline_rate
 from serve.auth import Principal
 from serve.backend import language_infos
 from serve.clips import process_clip
-from serve.sessions import parse_glossary, rtt_error_to_protocol
 from serve.state import ServeState, get_state, require_principal
+from serve.wire.errors import parse_glossary, rtt_error_to_protocol
 
 router = APIRouter()
 AuthDep = Annotated[Principal, Depends(require_principal)]
@@ -75,7 +76,8 @@ async def translate(body: TranslateRequest, principal: AuthDep, state: StateDep)
                         tier=o.tier)
         for o in outcomes
     ]
-    return TranslateResponse(translations=items, text=items[0].text, detected_lang=items[0].detected_lang,
+    return TranslateResponse(translation=items[0].text if isinstance(body.text, str) else None,
+                             translations=items, text=items[0].text, detected_lang=items[0].detected_lang,
                              latency_ms=round(latency, 1))
 
 
@@ -86,6 +88,9 @@ async def _clip_bytes(request: Request, state: ServeState, file: UploadFile | No
         if not data:
             raise ProtocolError("INVALID_AUDIO", "the uploaded file is empty")
         return await state.run_blocking(decode_clip, data, max_s)  # type: ignore[no-any-return]
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        # The form was parsed (and its stream consumed) without a 'file' part.
+        raise ProtocolError("MISSING_FIELD", "the multipart form has no 'file' part")
     raw = await request.body()
     if not raw:
         raise ProtocolError("MISSING_FIELD", "send the clip as multipart field 'file' or as a raw PCM16LE body")
@@ -105,7 +110,7 @@ async def _clip(
     await state.limiter.check_request(principal)
     ensure_ready(state)
     pcm = await _clip_bytes(request, state, file, sample_rate)
-    await state.limiter.check_audio(principal, len(pcm) / 2 / 16000)
+    await state.limiter.check_audio(principal, len(pcm) / 2 / PIPELINE_RATE)
     async with state.gate:
         result = await process_clip(state, pcm, source_lang, target_lang, word_timestamps)
     result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
@@ -117,7 +122,7 @@ async def transcribe(
     request: Request, principal: AuthDep, state: StateDep,
     file: UploadFile | None = None,
     source_lang: Annotated[str, Query()] = "auto",
-    sample_rate: Annotated[int, Query()] = 16000,
+    sample_rate: Annotated[int, Query()] = PIPELINE_RATE,
     word_timestamps: Annotated[bool, Query()] = False,
 ) -> ClipResponse:
     """A clip of at most ``serve.sizes.max_clip_seconds`` (60 s): multipart ``file`` (ogg, flac,
@@ -131,7 +136,7 @@ async def speech_translate(
     target_lang: Annotated[str, Query()],
     file: UploadFile | None = None,
     source_lang: Annotated[str, Query()] = "auto",
-    sample_rate: Annotated[int, Query()] = 16000,
+    sample_rate: Annotated[int, Query()] = PIPELINE_RATE,
     word_timestamps: Annotated[bool, Query()] = False,
 ) -> ClipResponse:
     return await _clip(request, state, principal, file, source_lang, target_lang, sample_rate, word_timestamps)

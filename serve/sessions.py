@@ -17,145 +17,48 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
 from rtt.languages import check_pair
 from rtt.pipeline import events as ev
-from rtt.policies.factory import parse_policy_name
+from rtt.pipeline.options import SessionOptions
 from rtt.protocol import (
+    DESIGN_VERSION,
+    SAMPLE_RATES,
     Ack,
     Control,
     Drain,
     Error,
-    FinalAsr,
-    FinalTranslation,
     InputAudio,
     InputText,
     Limits,
-    Notice,
-    PartialAsr,
-    PartialTranslation,
     Pong,
     ProtocolError,
-    RevisedTranslation,
     SessionConfig,
     SessionEnded,
-    SpeechStarted,
-    SpeechStopped,
-    TtsAudio,
-    Word,
     decode_base64_audio,
-    encode_audio,
 )
-from serve.audio import audio_seconds, check_audio_frame
+from rtt.text.validation import check_unicode
+from serve.audio import audio_seconds, check_audio_frame, pcm_to_pipeline_rate
 from serve.auth import Principal
-from serve.backend import Backend, RealtimeSession, SessionSpec
+from serve.backend import Backend, RealtimeSession
 from serve.limits import RateLimiter
 from serve.metrics import Metrics
 from serve.queues import Outbox, SeqTracker, SlowConsumer
 from serve.retention import TranscriptStore
 from serve.settings import ServeSettings
+from serve.wire.errors import parse_glossary, rtt_error_to_protocol
+from serve.wire.events import event_to_message
+from serve.wire.options import options_from_config
 
 log = logging.getLogger("serve.sessions")
 
 # Fraction of the input queue at which the client is told to slow down.
 DRAIN_HIGH_WATER = 0.75
 DRAIN_EVERY_S = 0.5
-
-
-def rtt_error_to_protocol(exc: RttError, seq: int | None = None) -> ProtocolError:
-    code = exc.code
-    if code == "INVALID_INPUT" and str(exc.details.get("field", "")).startswith("glossary"):
-        code = "INVALID_GLOSSARY"
-    return ProtocolError(code, exc.message, seq, exc.retry_after_ms)
-
-
-def parse_glossary(raw: Any, seq: int | None = None) -> Any:
-    if raw is None:
-        return None
-    from rtt.text.glossary import Glossary
-
-    try:
-        return Glossary.from_json(raw)
-    except RttError as exc:
-        raise ProtocolError("INVALID_GLOSSARY", exc.message, seq) from None
-
-
-def spec_from_config(cfg: SessionConfig, seq: int | None = None) -> SessionSpec:
-    """Validate a session config beyond its types (languages, policy, glossary)."""
-    try:
-        check_pair(cfg.source_lang, cfg.target_lang)
-        if cfg.policy is not None or cfg.stabilization is not None:
-            parse_policy_name(cfg.policy or "wait-k", cfg.stabilization)
-    except RttError as exc:
-        raise rtt_error_to_protocol(exc, seq) from None
-    return SessionSpec(
-        source_lang=cfg.source_lang,
-        target_lang=cfg.target_lang,
-        mode=cfg.mode,
-        policy=cfg.policy,
-        stabilization=cfg.stabilization,
-        tier=cfg.tier,
-        glossary=parse_glossary(cfg.glossary, seq),
-        formality=cfg.formality,
-        punctuation=cfg.punctuation,
-        partial_results=cfg.features.partial_results,
-        tts=cfg.features.tts,
-        tts_voice=cfg.tts_voice,
-        vad=cfg.features.vad,
-        word_timestamps=cfg.features.word_timestamps,
-        refinement=cfg.features.refinement,
-        sample_rate=cfg.audio.sample_rate,
-        audio_format=cfg.audio.encoding,
-    )
-
-
-def wire_words(words: Sequence[ev.WordTiming]) -> list[Word] | None:
-    """A final's word times as protocol ``Word``s; None when there are none (not requested)."""
-    return [Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability)
-            for w in words] or None
-
-
-def event_to_message(event: Any, partial_results: bool) -> Any | None:
-    if isinstance(event, ev.PartialTranslation):
-        if not partial_results:
-            return None
-        return PartialTranslation(utterance_id=event.utterance_id, text=event.text, committed=event.committed,
-                                  tentative=event.tentative, source_read=event.source_read, at_ms=event.at_ms)
-    if isinstance(event, ev.FinalTranslation):
-        return FinalTranslation(utterance_id=event.utterance_id, text=event.text, source_text=event.source_text,
-                                source_lang=event.source_lang, target_lang=event.target_lang,
-                                latency_ms=dict(event.latency_ms), at_ms=event.at_ms,
-                                revision_pending=event.revision_pending)
-    if isinstance(event, ev.RevisedTranslation):
-        return RevisedTranslation(utterance_id=event.utterance_id, text=event.text,
-                                  previous_text=event.previous_text, status=event.status,  # type: ignore[arg-type]
-                                  latency_ms=dict(event.latency_ms), engine=event.engine, reason=event.reason,
-                                  at_ms=event.at_ms)
-    if isinstance(event, ev.PartialAsr):
-        if not partial_results:
-            return None
-        return PartialAsr(utterance_id=event.utterance_id, text=event.text, committed=event.committed,
-                          tentative=event.tentative, language=event.language, at_ms=event.at_ms)
-    if isinstance(event, ev.FinalAsr):
-        return FinalAsr(utterance_id=event.utterance_id, text=event.text, language=event.language,
-                        start_ms=event.start_ms, end_ms=event.end_ms, at_ms=event.at_ms,
-                        words=wire_words(event.words))
-    if isinstance(event, ev.SpeechStarted):
-        return SpeechStarted(utterance_id=event.utterance_id, at_ms=event.at_ms)
-    if isinstance(event, ev.SpeechStopped):
-        return SpeechStopped(utterance_id=event.utterance_id, at_ms=event.at_ms)
-    if isinstance(event, ev.TtsAudio):
-        return TtsAudio(utterance_id=event.utterance_id, chunk_index=event.chunk_index, audio=encode_audio(event.pcm16),
-                        sample_rate=event.sample_rate, is_last=event.is_last, at_ms=event.at_ms)
-    if isinstance(event, ev.Notice):
-        return Notice(code=event.code, message=event.message)
-    if isinstance(event, ev.ErrorEvent):
-        return Error(code=event.code, message=event.message, retry_after_ms=event.retry_after_ms)
-    return None
 
 
 @dataclass
@@ -174,17 +77,22 @@ class ManagedSession:
         session_id: str,
         principal: Principal,
         config: SessionConfig,
-        spec: SessionSpec,
+        options: SessionOptions,
         session: RealtimeSession,
         manager: SessionManager,
         transport: str,
+        version: int | str = 1,
     ) -> None:
         s = manager.settings.sizes
         self.id = session_id
         self.principal = principal
         self.config = config
-        self.spec = spec
+        self.options = options
         self.session = session
+        # The dialect the session was opened in; the design's stamps each output with a seq.
+        self.version = version
+        self.accounted_seq: int | None = None  # last input seq whose effects the outputs include
+        self._inputs_applied = 0
         self.manager = manager
         self.transport = transport
         self.seq = SeqTracker()
@@ -292,9 +200,15 @@ class ManagedSession:
             replies.append(Pong(seq=seq, client_time=msg.client_time))
             self.seq.mark(seq)
             return replies
+        if isinstance(msg, Control) and msg.action == "ack":
+            if msg.event_id is None:
+                raise ProtocolError("MISSING_FIELD", "ack needs event_id", seq)
+            self.outbox.acknowledge(msg.event_id)
+            self.seq.mark(seq)
+            return [Ack(seq=seq)] if seq is not None else []
         item = await self._validate(msg, audio)
         if item.kind == "audio":
-            await self.manager.limiter.check_audio(self.principal, audio_seconds(self.spec, item.audio), seq)
+            await self.manager.limiter.check_audio(self.principal, audio_seconds(self.options, item.audio), seq)
         elif item.kind == "text" and item.text.strip():
             await self.manager.limiter.check_request(self.principal)
         self.seq.mark(seq)
@@ -311,7 +225,9 @@ class ManagedSession:
         sizes = self.manager.settings.sizes
         if isinstance(msg, InputAudio) or audio is not None:
             data = audio if audio is not None else decode_base64_audio(msg.audio, seq)  # type: ignore[union-attr]
-            check_audio_frame(data, self.spec.audio_format, sizes.max_audio_frame_bytes, seq)
+            if isinstance(msg, InputAudio):
+                data = self._conform(msg, data)
+            check_audio_frame(data, self.options.audio_format, sizes.max_audio_frame_bytes, seq)
             return _Input("audio", seq, audio=data)
         if isinstance(msg, InputText):
             limit = self.manager.backend.config.text.max_chars
@@ -319,12 +235,16 @@ class ManagedSession:
                 raise ProtocolError("TEXT_TOO_LONG", f"text has {len(msg.text)} characters; the limit is {limit}", seq)
             if not msg.text.strip() and not msg.final:
                 raise ProtocolError("EMPTY_TEXT", "text is empty (send final=true to close a sentence)", seq)
+            try:
+                check_unicode(msg.text)
+            except RttError as exc:
+                raise rtt_error_to_protocol(exc, seq) from None
             return _Input("text", seq, text=msg.text, final=msg.final)
         if msg.action == "set_target_lang":
             if not msg.target_lang:
                 raise ProtocolError("MISSING_FIELD", "set_target_lang needs target_lang", seq)
             try:
-                check_pair(self.spec.source_lang, msg.target_lang)
+                check_pair(self.options.source_lang, msg.target_lang)
             except RttError as exc:
                 raise rtt_error_to_protocol(exc, seq) from None
         if msg.action == "set_dictionary":
@@ -332,6 +252,21 @@ class ManagedSession:
                 raise ProtocolError("MISSING_FIELD", "set_dictionary needs dictionary", seq)
             parse_glossary(msg.dictionary, seq)
         return _Input("control", seq, control=msg)
+
+    def _conform(self, msg: InputAudio, data: bytes) -> bytes:
+        """The design's per-message ``format``/``sample_rate`` against the session's audio."""
+        fmt, rate = self.options.audio_format, self.options.sample_rate
+        if msg.format is not None and msg.format != fmt:
+            raise ProtocolError("UNSUPPORTED_AUDIO_FORMAT",
+                                f"this session takes {fmt} audio (declared in hello), not {msg.format}", msg.seq)
+        if msg.sample_rate is None or msg.sample_rate == rate:
+            return data
+        if fmt == "pcm16le" and rate == PIPELINE_RATE and msg.sample_rate in SAMPLE_RATES:
+            if len(data) % 2:
+                raise ProtocolError("INVALID_AUDIO", "PCM16 audio has an odd number of bytes", msg.seq)
+            return pcm_to_pipeline_rate(data, msg.sample_rate)
+        raise ProtocolError("UNSUPPORTED_AUDIO_FORMAT",
+                            f"this session takes {rate} Hz audio, not {msg.sample_rate} Hz", msg.seq)
 
     def _maybe_drain(self) -> Drain | None:
         depth = self.inputs.qsize()
@@ -352,6 +287,7 @@ class ManagedSession:
             if item is None:
                 return
             try:
+                self._account(item)  # outputs from here on include this input's effects
                 await self._apply(item)
             except ProtocolError as exc:
                 self._put(Error(code=exc.code, message=exc.message, seq=item.seq, retry_after_ms=exc.retry_after_ms))
@@ -364,11 +300,18 @@ class ManagedSession:
                 log.exception("session %s: input failed", self.id)
                 self._put(Error(code="INTERNAL", message="processing this input failed", seq=item.seq))
 
+    def _account(self, item: _Input) -> None:
+        self._inputs_applied += 1
+        if item.seq is not None:
+            self.accounted_seq = item.seq
+        elif self.seq.last is None:  # a client that sends no seqs: count its inputs (1, 2, ...)
+            self.accounted_seq = self._inputs_applied
+
     async def _apply(self, item: _Input) -> None:
         s = self.session
         if item.kind == "audio":
             self.last_audio = time.monotonic()
-            self.manager.metrics.audio_seconds.inc(audio_seconds(self.spec, item.audio))
+            self.manager.metrics.audio_seconds.inc(audio_seconds(self.options, item.audio))
             # Ordering and duplicates are settled here (seq spans every message type, so audio
             # seqs have gaps); the session's jitter buffer is for transports that reorder.
             await s.push_audio(item.audio, seq=None)
@@ -413,9 +356,11 @@ class ManagedSession:
                 self.last_output = time.monotonic()
                 if isinstance(event, ev.SpeechStarted | ev.PartialAsr | ev.FinalAsr):
                     self.last_speech = time.monotonic()
-                msg = event_to_message(event, self.spec.partial_results)
+                msg = event_to_message(event, self.options.partial_results)
                 if msg is None:
                     continue
+                if self.version == DESIGN_VERSION and hasattr(msg, "seq") and msg.type != "error":
+                    msg.seq = self.accounted_seq
                 if isinstance(event, ev.FinalTranslation):
                     self._record_final(event)
                 if isinstance(msg, Error):
@@ -489,7 +434,7 @@ class SessionManager:
         self._reaper = asyncio.get_running_loop().create_task(self._reap_forever(), name="session-reaper")
 
     async def create(self, principal: Principal, config: SessionConfig, transport: str,
-                     seq: int | None = None) -> ManagedSession:
+                     seq: int | None = None, version: int | str = 1) -> ManagedSession:
         if self.draining:
             raise ProtocolError("SHUTTING_DOWN", "the server is shutting down", seq, retry_after_ms=1000)
         if not self.backend.ready:
@@ -497,13 +442,13 @@ class SessionManager:
         if len(self.sessions) >= self.settings.limits.max_sessions_total:
             raise ProtocolError("OVERLOADED", "the server has no room for another session", seq,
                                 retry_after_ms=5000)
-        spec = spec_from_config(config, seq)
+        options = options_from_config(config, seq)
         await self.limiter.check_request(principal)
         session_id = "s_" + secrets.token_urlsafe(12)
         await self.limiter.open_session(principal, session_id)
         try:
-            session = self.backend.open_session(spec, session_id)
-            managed = ManagedSession(session_id, principal, config, spec, session, self, transport)
+            session = self.backend.open_session(options, session_id)
+            managed = ManagedSession(session_id, principal, config, options, session, self, transport, version)
             await managed.start()
         except RttError as exc:
             await self.limiter.close_session(principal, session_id)
@@ -513,7 +458,7 @@ class SessionManager:
             raise
         self.sessions[session_id] = managed
         log.info("session %s opened via %s by %s: %s->%s", session_id, transport, principal.id,
-                 spec.source_lang, spec.target_lang)
+                 options.source_lang, options.target_lang)
         self.metrics.sessions_opened.labels(transport).inc()
         self.metrics.sessions_active.set(len(self.sessions))
         return managed
@@ -596,7 +541,7 @@ class SessionManager:
                 self.spawn(
                     m.end("idle_timeout", error=ProtocolError("IDLE_TIMEOUT", f"no input for {t.idle_s:g} s"))
                 )
-            elif (m.spec.vad and m.last_audio is not None and m.last_audio > m.last_speech
+            elif (m.options.vad and m.last_audio is not None and m.last_audio > m.last_speech
                   and now - m.last_speech > self.silence_s):
                 self.spawn(
                     m.end("silence_timeout",

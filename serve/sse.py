@@ -27,6 +27,7 @@ from rtt.protocol import (
     ProtocolError,
     SessionCreatedResponse,
     http_status,
+    load_json,
     parse_client_message,
     parse_session_config,
 )
@@ -77,10 +78,7 @@ async def session_input(session_id: str, request: Request, principal: AuthDep) -
     if ctype.startswith(("application/octet-stream", "audio/pcm", "audio/l16")):
         results = [await _submit(managed, InputAudio(type="input_audio", audio=""), raw)]
     else:
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            raise ProtocolError("MALFORMED_JSON", "body is not valid JSON") from None
+        payload = load_json(raw, "body")
         items = payload if isinstance(payload, list) else payload.get("messages", [payload]) \
             if isinstance(payload, dict) else None
         if not isinstance(items, list) or not items:
@@ -124,6 +122,9 @@ def _format(eid: int, message: Any) -> str:
 async def session_events(session_id: str, request: Request, principal: AuthDep) -> StreamingResponse:
     state: ServeState = get_state(request)
     managed = state.manager.get(session_id, principal)
+    # A reconnecting EventSource sends the last id it received: finals after it go out again.
+    last = request.headers.get("last-event-id", "")
+    managed.outbox.replay(int(last) if last.isdigit() else None)
     reader = _SseReader(managed)
     state.manager.connections.add(reader)
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import types
+import typing
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from rtt.protocol import Error, ProtocolError
+from rtt.protocol import DESIGN_VERSION, Error, ProtocolError, SessionConfig
 from serve.realtime import RealtimeConnection
 from serve.state import client_addr, credential_of, get_state
+from serve.wire import design
 
 log = logging.getLogger("serve.ws")
 router = APIRouter()
@@ -21,6 +25,24 @@ CLOSE_NORMAL = 1000
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_HELLO_TIMEOUT = 4408
 CLOSE_SHUTDOWN = 1001
+# Query parameters that stand for hello fields (``/v1/realtime?target_lang=en``): the string
+# fields of a session config; hello overrides them.
+def _stringish(annotation: Any) -> bool:
+    if annotation is str or annotation is type(None):
+        return True
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return all(isinstance(a, str) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return all(_stringish(a) for a in args)
+    return False
+
+
+QUERY_DEFAULTS = frozenset(name for name, f in SessionConfig.model_fields.items() if _stringish(f.annotation))
+
+
+def hello_defaults(query: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in query.items() if k in QUERY_DEFAULTS and v}
 
 
 @router.websocket("/v1/realtime")
@@ -29,7 +51,12 @@ async def realtime(ws: WebSocket) -> None:
     await ws.accept()
 
     async def send(message: Any) -> None:
-        await ws.send_text(message.model_dump_json(exclude_none=True))
+        if conn is not None and conn.version == DESIGN_VERSION:
+            await ws.send_text(json.dumps(design.render(message), ensure_ascii=False))
+        else:
+            await ws.send_text(message.model_dump_json(exclude_none=True))
+
+    conn: RealtimeConnection | None = None
 
     try:
         principal = state.auth.authenticate(credential_of(ws), client_addr(ws))
@@ -44,7 +71,8 @@ async def realtime(ws: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await ws.close(CLOSE_NORMAL)
 
-    conn = RealtimeConnection(state.manager, principal, "ws", send, close_after_end)
+    conn = RealtimeConnection(state.manager, principal, "ws", send, close_after_end,
+                              defaults=hello_defaults(dict(ws.query_params)))
     hello_timeout = state.settings.timeouts.hello_s
     try:
         while True:

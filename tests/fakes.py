@@ -23,12 +23,16 @@ class DictionaryEngine:
     def _full(self, text: str) -> str:
         return " ".join(self.table.get(w.lower(), w) for w in text.split())
 
+    def render(self, request: MtRequest) -> str:
+        """The whole 'translation' of a request (subclasses change the look, not the policy)."""
+        return self._full(request.text)
+
     def translate_batch(self, requests: Sequence[MtRequest]) -> list[MtResult]:
-        return [MtResult(self._full(r.text), MtCost(wall_ms=1.0)) for r in requests]
+        return [MtResult(self.render(r), MtCost(wall_ms=1.0)) for r in requests]
 
     def continue_prefix(self, request: MtRequest, max_new_words: int | None = None) -> MtResult:
         self.calls.append((request, max_new_words))
-        full = self._full(request.text)
+        full = self.render(request)
         # keep the committed prefix exactly, continue with the translation's remaining words
         committed = request.target_prefix.split()
         merged = " ".join(committed + full.split()[len(committed):])

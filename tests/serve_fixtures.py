@@ -1,8 +1,10 @@
 """Fixtures for the service tests: a real uvicorn server on 127.0.0.1 and plumbing backends.
 
-``PlumbingBackend`` / ``PlumbingSession`` / ``PlumbingTranslator`` are *plumbing fixtures*: they
-follow the Session contract (docs/session-api.md) and the Translator call shape, but their
-"translations" are a fixed word map and their "ASR" counts loud frames.  They exist to test
+``PlumbingBackend`` / ``PlumbingSession`` / ``PlumbingEngine`` are *plumbing fixtures*: text goes
+through the real ``Translator`` (its validation, language ID, glossary and formatting) over an
+engine whose "translations" are a fixed word map; the session follows the Session contract
+(docs/session-api.md, checked against the real Session by tests/test_session_contract.py)
+with an "ASR" that counts loud frames.  They exist to test
 the transport (auth, limits, errors, reconnects, backpressure) quickly and deterministically;
 nothing they produce is a quality result.  Tests with the real models use ``PipelineBackend``.
 """
@@ -25,14 +27,17 @@ from typing import Any
 import httpx
 import numpy as np
 
-from rtt.config import RttConfig, load_config
+from rtt.config import EngineConfig, RttConfig, load_config
 from rtt.errors import InvalidInput
-from rtt.languages import AUTO, check_pair
+from rtt.mt.base import MtRequest, MtResult
+from rtt.mt.registry import EngineRegistry
 from rtt.pipeline import events as ev
+from rtt.pipeline.options import SessionOptions
+from rtt.translator import Translator
 from serve.app import app_state, create_app
-from serve.backend import SessionSpec
 from serve.server import build_server
 from serve.settings import ServeSettings
+from tests.fakes import DictionaryEngine
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RTT_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -48,51 +53,41 @@ def plumbing_translate(text: str, target: str) -> str:
 
 
 @dataclass
-class PlumbingOutcome:
-    text: str
-    source_lang: str
-    target_lang: str
-    detected_lang: str | None
-    engine: str
-    tier: str
-
-
-@dataclass
 class Calls:
     translate_threads: list[str] = field(default_factory=list)
     sessions_opened: int = 0
 
 
-class PlumbingTranslator:
-    def __init__(self, max_chars: int = 5000, delay_s: float = 0.0, calls: Calls | None = None) -> None:
-        self.max_chars = max_chars
-        self.delay_s = delay_s
-        self.calls = calls or Calls()
+class PlumbingEngine(DictionaryEngine):
+    """The word map as an MT engine, prefixed with the target language so outputs show it."""
 
-    def translate(self, texts: Sequence[str], source_lang: str, target_lang: str, **opts: Any) -> list[PlumbingOutcome]:
-        self.calls.translate_threads.append(threading.current_thread().name)
-        if not texts:
-            raise InvalidInput("no text to translate", code="EMPTY_TEXT")
-        for t in texts:
-            if not t.strip():
-                raise InvalidInput("text is empty", code="EMPTY_TEXT")
-            if len(t) > self.max_chars:
-                raise InvalidInput("text too long", code="TEXT_TOO_LONG")
-        check_pair(source_lang, target_lang)
+    name = "plumbing"
+
+    def __init__(self, delay_s: float = 0.0, counters: Calls | None = None) -> None:
+        super().__init__(WORDS)
+        self.delay_s = delay_s
+        self.counters = counters or Calls()
+
+    def render(self, request: MtRequest) -> str:
+        return plumbing_translate(request.text, request.target_lang)
+
+    def translate_batch(self, requests: Sequence[MtRequest]) -> list[MtResult]:
+        self.counters.translate_threads.append(threading.current_thread().name)
         if self.delay_s:
             time.sleep(self.delay_s)
-        out = []
-        for t in texts:
-            src, detected = source_lang, None
-            if source_lang == AUTO:
-                src = detected = "es" if any(w.lower().strip(".,!?") in WORDS for w in t.split()) else "en"
-            text = plumbing_translate(t, target_lang)
-            glossary = opts.get("glossary")
-            if glossary is not None:
-                for s, tgt in glossary.forced.items():
-                    text = text.replace(s, tgt)
-            out.append(PlumbingOutcome(text, src, target_lang, detected, "plumbing", opts.get("tier") or "fast"))
-        return out
+        return super().translate_batch(requests)
+
+
+def plumbing_translator(config: RttConfig, engine: PlumbingEngine) -> Translator:
+    """The real ``Translator`` (validation, language ID, glossary, formatting, routing) with the
+    plumbing engine behind every tier of the config."""
+    mt = config.mt.model_copy(update={
+        "engines": {"plumbing": EngineConfig(backend="apertium")},
+        "tiers": {tier: {"*": ["plumbing"]} for tier in config.mt.tiers},
+        "refine_tier": None,
+    })
+    return Translator(config.model_copy(update={"mt": mt}),
+                      engines=EngineRegistry(mt, builder=lambda name, cfg, store: engine))
 
 
 class PlumbingSession:
@@ -101,9 +96,12 @@ class PlumbingSession:
     FRAME_MS = 20
     WAIT_K = 2
 
-    def __init__(self, spec: SessionSpec, final_delay_s: float = 0.0, push_delay_s: float = 0.0) -> None:
+    def __init__(self, spec: SessionOptions, final_delay_s: float = 0.0, push_delay_s: float = 0.0,
+                 final_gate: threading.Event | None = None) -> None:
         self.spec = spec
         self.final_delay_s = final_delay_s
+        # Holds every final back until set: a test decides when the final is produced.
+        self.final_gate = final_gate
         self.push_delay_s = push_delay_s
         self.target = spec.target_lang
         self._events: asyncio.Queue[Any] = asyncio.Queue()
@@ -158,6 +156,8 @@ class PlumbingSession:
         t0 = self._now()
         if self.final_delay_s:
             await asyncio.to_thread(time.sleep, self.final_delay_s)
+        if self.final_gate is not None:
+            await asyncio.to_thread(self.final_gate.wait)
         target = plumbing_translate(source, self.target)
         if self.glossary is not None:
             for s, tgt in self.glossary.forced.items():
@@ -270,13 +270,15 @@ class PlumbingBackend:
     """Implements serve.backend.Backend with plumbing parts (see module docstring)."""
 
     def __init__(self, config: RttConfig | None = None, load_delay_s: float = 0.0, translate_delay_s: float = 0.0,
-                 final_delay_s: float = 0.0, push_delay_s: float = 0.0) -> None:
+                 final_delay_s: float = 0.0, push_delay_s: float = 0.0,
+                 final_gate: threading.Event | None = None) -> None:
         self.config = config or load_config()
         self.load_delay_s = load_delay_s
         self.final_delay_s = final_delay_s
         self.push_delay_s = push_delay_s
+        self.final_gate = final_gate
         self.calls = Calls()
-        self.translator = PlumbingTranslator(self.config.text.max_chars, translate_delay_s, self.calls)
+        self.translator = plumbing_translator(self.config, PlumbingEngine(translate_delay_s, self.calls))
         self.sessions: list[PlumbingSession] = []
         self._ready = False
 
@@ -293,11 +295,11 @@ class PlumbingBackend:
         return {"state": "ready" if self._ready else "loading", "backend": "plumbing"}
 
     def translate(self, texts: Sequence[str], source_lang: str, target_lang: str, **options: Any) -> list[Any]:
-        return self.translator.translate(texts, source_lang, target_lang, **options)
+        return self.translator.translate(texts, source_lang, target_lang, **options)  # type: ignore[no-any-return]
 
-    def open_session(self, spec: SessionSpec, session_id: str | None = None) -> PlumbingSession:
+    def open_session(self, spec: SessionOptions, session_id: str | None = None) -> PlumbingSession:
         self.calls.sessions_opened += 1
-        session = PlumbingSession(spec, self.final_delay_s, self.push_delay_s)
+        session = PlumbingSession(spec, self.final_delay_s, self.push_delay_s, self.final_gate)
         self.sessions.append(session)
         return session
 

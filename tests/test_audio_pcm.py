@@ -46,7 +46,7 @@ def test_streaming_resampler_equals_one_shot() -> None:
 def test_unsupported_rate_and_format() -> None:
     with pytest.raises(InvalidInput) as err:
         AudioDecoder("pcm16le", 44100)
-    assert err.value.code == "UNSUPPORTED_AUDIO"
+    assert err.value.code == "UNSUPPORTED_AUDIO_FORMAT"
     with pytest.raises(InvalidInput):
         AudioDecoder("mp3", 16000)
 

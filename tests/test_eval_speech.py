@@ -63,7 +63,7 @@ def test_larger_steps_decode_less_often() -> None:
 def test_real_fleurs_clip_through_whisper_and_fast_tier(translator, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
     from rtt.datasets import fleurs_clips, flores_line
     from rtt.eval.cascade import asr_config_from, load_asr
-    from rtt.eval.speech_runner import load_clip
+    from rtt.eval.segments import load_clip
     from rtt.models.store import ModelStore
 
     if not ModelStore().is_ready(translator.config.asr.model):

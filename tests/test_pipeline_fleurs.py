@@ -29,12 +29,12 @@ MIN_CHRF_DIRECT = 25.0
 def _reference(clip: str, lang: str) -> str:
     import json
 
-    from rtt.bench.speech import flores_reference
+    from rtt.datasets import flores_line
     from tests.speech_fixtures import speech_data_dir
 
     mapping = json.loads((speech_data_dir() / "fleurs" / "fleurs_flores_map.json").read_text())
     line = next(m["flores_devtest_line"] for m in mapping if m["clip"] == f"{clip}.ogg")
-    return flores_reference(line, lang, speech_data_dir())
+    return flores_line(lang, line, speech_data_dir()).strip()
 
 
 async def _run(components, options) -> list[ev.Event]:  # type: ignore[no-untyped-def]
@@ -65,7 +65,7 @@ async def test_fleurs_clip_cascade(speech_config, whisper_engine, real_translato
     from tests.speech_fixtures import speech_data_dir
 
     components = Components(speech_config, asr=whisper_engine, translator=real_translator)
-    events = await _run(components, SessionOptions(source_lang="es", target_lang="en"))
+    events = await _run(components, SessionOptions(source_lang="es", target_lang="en", word_timestamps=True))
     asr = [e for e in events if isinstance(e, ev.FinalAsr)]
     mt = [e for e in events if isinstance(e, ev.FinalTranslation)]
     assert not [e for e in events if isinstance(e, ev.ErrorEvent)]

@@ -42,16 +42,16 @@ def of(events: list[ev.Event], kind: type) -> list:  # type: ignore[type-arg]
     return [e for e in events if isinstance(e, kind)]
 
 
-async def test_word_timestamps_can_be_turned_off() -> None:
-    # The server's default: no alignment pass beside the final MT step.
-    session, events = await run_session(speech(2.0), realtime=0.5, word_timestamps=False)
+async def test_word_timestamps_are_off_by_default() -> None:
+    # One default for every caller: no alignment pass beside the final MT step.
+    session, events = await run_session(speech(2.0), realtime=0.5)
     final_asr = of(events, ev.FinalAsr)[0]
     assert final_asr.text.split()[:3] == ["uno", "dos", "tres"] and final_asr.words == ()
     assert of(events, ev.FinalTranslation)[0].source_text == final_asr.text
 
 
 async def test_cascade_emits_every_stage_in_order() -> None:
-    session, events = await run_session(speech(2.0), realtime=0.5)
+    session, events = await run_session(speech(2.0), realtime=0.5, word_timestamps=True)
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "SpeechStarted"
     assert kinds.index("SpeechStopped") < kinds.index("FinalAsr") < kinds.index("FinalTranslation")

@@ -126,7 +126,7 @@ async def test_an_agreeing_revision_says_unchanged_and_session_option_turns_it_o
     translator, _ = make_translator(PausingEngine(FAST))
     events = await text_session(components(translator), ["hola amigo"])
     assert [(r.status, r.text) for r in of(events, ev.RevisedTranslation)] == [("unchanged", "hi pal")]
-    events = await text_session(components(translator), ["hola amigo"], refine=False)
+    events = await text_session(components(translator), ["hola amigo"], refinement=False)
     assert of(events, ev.RevisedTranslation) == []
     assert not of(events, ev.FinalTranslation)[0].revision_pending
 
@@ -269,8 +269,9 @@ async def test_a_draining_session_does_not_wait_for_refinement_forever() -> None
 def test_wire_forms_of_a_revision_and_of_the_session_switch() -> None:
     from rtt.protocol import parse_server_message
     from serve.grpc_gen import realtime_pb2 as pb
-    from serve.grpc_service import hello_from_proto, to_proto
-    from serve.sessions import event_to_message, spec_from_config
+    from serve.wire.events import event_to_message
+    from serve.wire.options import options_from_config
+    from serve.wire.proto import hello_from_proto, to_proto
 
     event = ev.RevisedTranslation(3, "hello friend", "hi pal", "revised", 1200.0,
                                   {"final_to_revision": 900.0}, "qwen-1.5b")
@@ -286,7 +287,7 @@ def test_wire_forms_of_a_revision_and_of_the_session_switch() -> None:
     for flag, expected in ((0, None), (1, True), (2, False)):
         hello = hello_from_proto(pb.Hello(target_lang="en", refinement=flag), None)
         assert hello.features.refinement is expected
-        assert spec_from_config(hello).refinement is expected
+        assert options_from_config(hello).refinement is expected
 
 
 def test_the_service_starts_when_the_refinement_model_is_missing(caplog: pytest.LogCaptureFixture) -> None:

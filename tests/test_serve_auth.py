@@ -107,7 +107,7 @@ async def test_tokens_for_browsers(server):
         assert minted.token.startswith("rtt1.") and minted.expires_at > time.time()
         # A token works on REST and on the WebSocket (as ?token= in a browser).
         async with RttClient(server.base_url, token=minted.token) as browser:
-            assert (await browser.translate("hola", target_lang="en")).text == "[en] hello"
+            assert (await browser.translate("hola a todos", target_lang="en")).text == "[en] hello to everyone"
             with pytest.raises(RttApiError) as exc:
                 await browser.mint_token()
             assert exc.value.status == 403 and exc.value.code == "FORBIDDEN"

@@ -5,8 +5,11 @@ module, driven over real sockets (WebSocket, REST, gRPC, SSE) with real FLEURS/F
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +22,7 @@ from tests.serve_fixtures import SHARED_DATA, EventReader, serve_settings, start
 
 pytestmark = pytest.mark.models
 
+REPO = Path(__file__).resolve().parents[1]
 FLEURS = SHARED_DATA / "fleurs"
 FLORES = SHARED_DATA / "flores200"
 NEEDED = ("whisper-base-ct2", "silero-vad", "gemma3-270m-q4km-latin")
@@ -213,3 +217,76 @@ def test_text_over_rest_with_sse_events_gives_wait_k_partials(server):
     assert partials and partials[0]["source_read"] < len(words)
     assert reader.ids == sorted(reader.ids)  # the SSE ids a reconnecting client resumes from
     assert looks_translated(final["text"], source, reference), final["text"]
+
+
+NODE_CLIENT = REPO / "clients" / "examples" / "design-client.mjs"
+
+
+def test_the_design_node_client_gets_captions(server, tmp_path):
+    """The design article's Node.js client, as published, against the default models.  Its
+    'sample-es.pcm' is a named pipe fed with a FLEURS clip at twice real time, so the client
+    streams it as it would a live capture (read from a plain file, it sends the whole clip at once
+    and the server has nothing to show before the final)."""
+    import shutil
+    import subprocess
+    import threading
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (make test installs it where apt is available)")
+    if not (REPO / "clients" / "node_modules" / "ws").is_dir():
+        pytest.skip("the ws package is not installed in clients/ (make test runs npm ci there)")
+    clip = "fleurs-es-006.ogg"
+    pcm = pcm16k(FLEURS / clip) + b"\x00\x00" * 16000  # one second of trailing silence
+    fifo = tmp_path / "sample-es.pcm"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), open(fifo, "wb", buffering=0) as f:
+            for i in range(0, len(pcm), 3200):  # 100 ms every 50 ms
+                f.write(pcm[i:i + 3200])
+                time.sleep(0.05)  # the client is stopped after its first final: the pipe breaks
+
+    env = {"PATH": os.environ.get("PATH", ""), "RTT_URL": f"{server.ws_url}?target_lang=en", "TOKEN": "unused"}
+    proc = subprocess.Popen([node, str(NODE_CLIENT), str(fifo)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    out = b""
+    try:
+        assert proc.stdout is not None
+        os.set_blocking(proc.stdout.fileno(), False)
+        deadline = time.monotonic() + 180
+        while not (b"Final:" in out and b"\n" in out.split(b"Final:")[-1]):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                break
+            out += proc.stdout.read() or b""
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        err = proc.communicate(timeout=10)[1]
+        feeder.join(30)
+    text = out.decode()
+    assert "Final:" in text, (text, err.decode())
+    partials = [p for p in text.split("Final:")[0].split("\r") if p.strip()]
+    assert partials, text  # partial_translation lines came before the final
+    final = text.split("Final:")[1].splitlines()[0].strip()
+    assert looks_translated(final, flores_line(clip, "es"), flores_line(clip, "en")), final
+
+
+def test_the_design_curl_example_returns_translation_and_latency(server):
+    import shutil
+    import subprocess
+
+    body = {"source_lang": "de", "target_lang": "en", "text": "Guten Morgen! Wie geht es Ihnen?",
+            "dictionary": {"Guten Morgen": "Good morning"}, "formality": "formal"}
+    curl = shutil.which("curl")
+    if curl is None:
+        out = httpx.post(f"{server.base_url}/v1/translate", json=body, timeout=120).json()
+    else:
+        run = subprocess.run([curl, "-sS", "-X", "POST", f"{server.base_url}/v1/translate",
+                              "-H", "Authorization: Bearer unused", "-H", "Content-Type: application/json",
+                              "-d", json.dumps(body)], capture_output=True, timeout=120, check=True)
+        out = json.loads(run.stdout)
+    assert out["translation"].startswith("Good morning"), out
+    assert isinstance(out["latency_ms"], float | int) and out["latency_ms"] > 0

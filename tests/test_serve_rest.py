@@ -46,17 +46,17 @@ def test_translate_single_and_batch(http, server):
     assert body["text"] == "[en] hello world"
     assert body["translations"][0]["source_lang"] == "es"
     assert body["latency_ms"] >= 0 and body["version"] == 1
-    r = http.post("/v1/translate", json={"text": ["hola", "gracias"], "target_lang": "de"})
+    r = http.post("/v1/translate", json={"text": ["hola a todos", "gracias a todos"], "target_lang": "de"})
     body = r.json()
-    assert [t["text"] for t in body["translations"]] == ["[de] hello", "[de] thanks"]
-    assert body["detected_lang"] == "es"  # source auto
+    assert [t["text"] for t in body["translations"]] == ["[de] hello to everyone", "[de] thanks to everyone"]
+    assert body["detected_lang"] == "es"  # source auto: the Translator's language ID
     # Model calls never run on the event loop.
     assert all(name.startswith("rtt-model") for name in server.backend.calls.translate_threads)
 
 
 def test_translate_dictionary_and_options(http):
     r = http.post("/v1/translate", json={"text": "hola mundo", "source_lang": "es", "target_lang": "en",
-                                         "dictionary": {"world": "planet"}, "formality": "formal", "tier": "fast"})
+                                         "dictionary": {"mundo": "planet"}, "formality": "formal", "tier": "fast"})
     assert r.status_code == 200, r.text
     assert r.json()["text"] == "[en] hello planet"
 

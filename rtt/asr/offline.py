@@ -8,11 +8,10 @@ import numpy as np
 
 from rtt.asr.base import AsrEngine, AsrWord, DecodeOptions
 from rtt.audio.framing import Framer
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.config import VadConfig
 from rtt.vad.base import Vad
 from rtt.vad.endpointer import Endpointer, SegmentEnd, SegmentStart
-
-SAMPLE_RATE = 16000
 
 
 @dataclass
@@ -61,9 +60,9 @@ def transcribe_audio(
         r = engine.decode(audio[a:b], opts)
         if not r.text.strip() or (r.no_speech_prob > 0.6 and r.avg_logprob < -1.0):
             continue
-        t0 = a / SAMPLE_RATE
+        t0 = a / PIPELINE_RATE
         words = [AsrWord(w.text, t0 + w.start_s, t0 + w.end_s, w.probability) for w in r.words]
-        out.append(Segment(t0, b / SAMPLE_RATE, r.text.strip(), r.language, words))
+        out.append(Segment(t0, b / PIPELINE_RATE, r.text.strip(), r.language, words))
         # Whisper "continues" a prompt that stops mid-sentence instead of transcribing: only
         # whole sentences are context.
         ended = r.text.rstrip().endswith((".", "!", "?", "…"))

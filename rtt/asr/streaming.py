@@ -14,8 +14,8 @@ import numpy as np
 from rtt.asr.agreement import LocalAgreement
 from rtt.asr.base import AsrEngine, AsrResult, AsrWord, DecodeOptions, Task, Window
 from rtt.asr.normalize import normalize_word
+from rtt.audio.pcm import PIPELINE_RATE
 
-SAMPLE_RATE = 16000
 # Below this much audio a language guess is unreliable; decoding still runs on the best guess.
 LANGUAGE_LOCK_S = 2.0
 LANGUAGE_LOCK_PROB = 0.8
@@ -128,11 +128,11 @@ class UtteranceDecoder:
         """
         result = self.engine.decode(audio, self._options(beam, False))
         self.decodes += 1
-        self._note_language(result, len(audio) / SAMPLE_RATE)
+        self._note_language(result, len(audio) / PIPELINE_RATE)
         words = result.text.split()
-        audio_s = len(audio) / SAMPLE_RATE
+        audio_s = len(audio) / PIPELINE_RATE
         stalled = bool(self.agreement.committed) and len(words) <= self._longest and (
-            len(audio) - self._grew_at >= DERAIL_S * SAMPLE_RATE)
+            len(audio) - self._grew_at >= DERAIL_S * PIPELINE_RATE)
         too_short = len(words) < (audio_s - 1.0) / SECONDS_PER_WORD_MAX
         if stalled or too_short:
             free = self.engine.decode(audio, replace(self._options(beam, False), prefix="", prompt=""))
@@ -152,7 +152,7 @@ class UtteranceDecoder:
         # The first second of an utterance is where Whisper guesses most: nothing is committed
         # from it (a wrong committed word is forced on every later decode).
         new: list[str] = []
-        if len(audio) >= MIN_COMMIT_AUDIO_S * SAMPLE_RATE:
+        if len(audio) >= MIN_COMMIT_AUDIO_S * PIPELINE_RATE:
             new = self.agreement.update(words)
         else:
             self.agreement.tentative_only(words)

@@ -22,9 +22,9 @@ import numpy as np
 
 from rtt.asr.base import AsrResult, AsrWord, DecodeOptions
 from rtt.asr.normalize import drop_repetition
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import BackendUnavailable, InvalidInput
 
-SAMPLE_RATE = 16000
 FRAMES_PER_SECOND = 100  # mel frames (10 ms hop)
 MAX_FRAMES = 3000  # Whisper's 30 s window
 FIT_MARGIN_S = 1.0  # silence after the audio in "fit" mode: Whisper wants to see the speech end
@@ -44,7 +44,7 @@ class _Handle:
 
 class WhisperEngine:
     name = "faster-whisper"
-    sample_rate = SAMPLE_RATE
+    sample_rate = PIPELINE_RATE
 
     def __init__(self, model_dir: str | Path, compute_type: str = "int8", threads: int | None = None) -> None:
         try:
@@ -74,12 +74,12 @@ class WhisperEngine:
 
     def _features(self, audio: np.ndarray, window: str) -> tuple[np.ndarray, int]:
         feats = self.model.feature_extractor(audio, padding=160)
-        content_frames = min(MAX_FRAMES, int(round(len(audio) * FRAMES_PER_SECOND / SAMPLE_RATE)))
+        content_frames = min(MAX_FRAMES, int(round(len(audio) * FRAMES_PER_SECOND / PIPELINE_RATE)))
         feats = feats[:, :MAX_FRAMES]
         if window == "pad30":
             target = MAX_FRAMES
         else:
-            seconds = math.ceil(len(audio) / SAMPLE_RATE + FIT_MARGIN_S)
+            seconds = math.ceil(len(audio) / PIPELINE_RATE + FIT_MARGIN_S)
             target = min(MAX_FRAMES, seconds * FRAMES_PER_SECOND)
         if feats.shape[-1] < target:
             feats = np.pad(feats, ((0, 0), (0, target - feats.shape[-1])))
@@ -109,8 +109,8 @@ class WhisperEngine:
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise InvalidInput("ASR input must be mono", code="INVALID_AUDIO")
-        if len(audio) > MAX_FRAMES * SAMPLE_RATE // FRAMES_PER_SECOND:
-            audio = audio[: MAX_FRAMES * SAMPLE_RATE // FRAMES_PER_SECOND]
+        if len(audio) > MAX_FRAMES * PIPELINE_RATE // FRAMES_PER_SECOND:
+            audio = audio[: MAX_FRAMES * PIPELINE_RATE // FRAMES_PER_SECOND]
         with self._lock:
             t0 = time.perf_counter()
             feats, content_frames = self._features(audio, options.window)
@@ -125,7 +125,7 @@ class WhisperEngine:
             prompt = self._prompt(tok, options)
             # Cap the output by the audio's length: a loop ("x. x. x. ...") on cut audio is
             # Whisper's typical failure and would otherwise run to 448 tokens (seconds of CPU).
-            budget = options.max_new_tokens or int(MIN_TOKENS + TOKENS_PER_SECOND * len(audio) / SAMPLE_RATE)
+            budget = options.max_new_tokens or int(MIN_TOKENS + TOKENS_PER_SECOND * len(audio) / PIPELINE_RATE)
             max_length = min(448, len(prompt) + budget)
             result = self.model.model.generate(
                 enc,
@@ -162,7 +162,7 @@ class WhisperEngine:
             encode_ms=(t1 - t0) * 1000,
             decode_ms=(t2 - t1) * 1000,
             align_ms=(t3 - t2) * 1000,
-            audio_s=len(audio) / SAMPLE_RATE,
+            audio_s=len(audio) / PIPELINE_RATE,
             handle=handle,
         )
 

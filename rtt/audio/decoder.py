@@ -47,7 +47,7 @@ class AudioDecoder:
         if audio_format not in AUDIO_FORMATS:
             raise InvalidInput(
                 f"audio format {audio_format!r} is not supported; use one of {', '.join(AUDIO_FORMATS)}",
-                code="UNSUPPORTED_AUDIO",
+                code="UNSUPPORTED_AUDIO_FORMAT",
                 audio_format=audio_format,
             )
         self.audio_format = audio_format

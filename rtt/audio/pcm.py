@@ -14,7 +14,7 @@ def check_rate(sample_rate: int) -> int:
     if sample_rate not in SUPPORTED_RATES:
         raise InvalidInput(
             f"sample rate {sample_rate} Hz is not supported; use one of {', '.join(map(str, SUPPORTED_RATES))}",
-            code="UNSUPPORTED_AUDIO",
+            code="UNSUPPORTED_AUDIO_FORMAT",
             sample_rate=sample_rate,
         )
     return sample_rate

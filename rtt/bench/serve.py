@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from rtt.audio.pcm import PIPELINE_RATE, encode_pcm16le
 from rtt.bench.common import machine, percentile, write_json
 from rtt.config import DEFAULT_CONFIG_PATH
 from rtt.datasets import fleurs_clips, paired
@@ -166,11 +167,9 @@ async def text_session(url: str, sentences: Sequence[str], word_delay_s: float, 
 
 
 def _pcm16k(path: Path) -> bytes:
-    import numpy as np
-    from faster_whisper.audio import decode_audio
+    from rtt.audio.files import load_audio_file
 
-    samples = decode_audio(str(path), sampling_rate=16000)
-    return (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    return encode_pcm16le(load_audio_file(path))
 
 
 async def speech_session(url: str, pcm: bytes, timeout_s: float,
@@ -178,7 +177,7 @@ async def speech_session(url: str, pcm: bytes, timeout_s: float,
     from rtt.client import RttClient
 
     result = SessionResult(expected=1)
-    frame = 16000 * 2 * FRAME_MS // 1000
+    frame = PIPELINE_RATE * 2 * FRAME_MS // 1000
     try:
         async with RttClient(url, timeout_s=timeout_s) as client, \
                 client.realtime(source_lang=direction[0], target_lang=direction[1]) as rt:
@@ -245,7 +244,7 @@ async def _run_levels(url: str, text_levels: Sequence[int], speech_levels: Seque
             rows.append(row)
         if not speech_levels:
             continue
-        audio = [_pcm16k(c.audio) + b"\x00\x00" * 16000 for c in fleurs_clips(src)]  # 1 s of trailing silence
+        audio = [_pcm16k(c.audio) + b"\x00\x00" * PIPELINE_RATE for c in fleurs_clips(src)]  # 1 s of trailing silence
         for n in speech_levels:
             t0 = time.perf_counter()
             jobs = [speech_session(url, audio[i % len(audio)], timeout_s, (src, tgt)) for i in range(n)]
@@ -355,7 +354,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--word-delay", type=float, default=0.25, help="seconds between typed words")
     p.add_argument("--directions", default="es-en,de-en",
                    help="comma-separated source-target pairs; every level runs once per direction")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--out", type=Path, default=None, help=f"default {DEFAULT_OUT} (soak: reports/serve/soak.json)")
+    p.add_argument("--soak", type=float, metavar="MINUTES",
+                   help="instead of the load levels: a soak with random abrupt drops and resumes (rtt/bench/soak.py)")
+    p.add_argument("--soak-text", type=int, default=64, help="text sessions of the soak")
+    p.add_argument("--soak-speech", type=int, default=4, help="speech sessions of the soak")
     p.set_defaults(func=_cli)
 
 
@@ -378,6 +381,15 @@ def _directions(value: str) -> list[tuple[str, str]]:
 
 
 def _cli(args: argparse.Namespace) -> int:
+    if args.soak is not None:
+        from rtt.bench.soak import DEFAULT_OUT as SOAK_OUT
+        from rtt.bench.soak import run_soak
+
+        out = args.out or SOAK_OUT
+        soak = run_soak(args.soak, out, args.config, args.soak_text, args.soak_speech, url=args.url)
+        print(f"wrote {out}; nothing lost or duplicated: {soak['nothing_lost']}")
+        return 0 if soak["nothing_lost"] else 1
+    args.out = args.out or DEFAULT_OUT
     report = run_serve_bench(args.out, args.config, _ints(args.text_levels), _ints(args.speech_levels), args.sentences,
                              args.word_delay, url=args.url, directions=_directions(args.directions))
     print(f"wrote {args.out}; nothing lost: {report['nothing_lost']}")

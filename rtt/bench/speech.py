@@ -7,58 +7,37 @@ Both read the 23 FLEURS clips in ``$RTT_SHARED_DATA/fleurs`` and write JSON unde
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rtt import datasets
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.bench.common import machine, percentile, write_json
+from rtt.datasets import SpeechClip
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def shared_data_dir() -> Path:
-    return Path(os.environ.get("RTT_SHARED_DATA", REPO.parent / "shared" / "data"))
-
-
-@dataclass(frozen=True)
-class Clip:
-    name: str  # fleurs-es-002
-    lang: str
-    audio_path: Path
-    transcript: str
-    flores_line: int | None
-
-
-def fleurs_clips(data_dir: Path | None = None, langs: Sequence[str] | None = None, per_lang: int | None = None) -> list[Clip]:
-    root = (data_dir or shared_data_dir()) / "fleurs"
-    mapping = {m["clip"]: m["flores_devtest_line"] for m in json.loads((root / "fleurs_flores_map.json").read_text())}
-    clips: list[Clip] = []
+def fleurs_clips(per_lang: int | None = None) -> list[SpeechClip]:
+    """The FLEURS clips in name order (languages alphabetically), at most ``per_lang`` of each."""
+    clips: list[SpeechClip] = []
     counts: dict[str, int] = {}
-    for ogg in sorted(root.glob("fleurs-*.ogg")):
-        lang = ogg.stem.split("-")[1]
-        if langs and lang not in langs:
-            continue
-        if per_lang is not None and counts.get(lang, 0) >= per_lang:
-            continue
-        counts[lang] = counts.get(lang, 0) + 1
-        txt = ogg.with_suffix(".txt")
-        clips.append(Clip(ogg.stem, lang, ogg, txt.read_text(encoding="utf-8").strip(), mapping.get(ogg.name)))
+    for clip in sorted(datasets.fleurs_clips(), key=lambda c: c.clip_id):
+        counts[clip.language] = counts.get(clip.language, 0) + 1
+        if per_lang is None or counts[clip.language] <= per_lang:
+            clips.append(clip)
     return clips
 
 
-_FLORES_SUFFIX = {"en": "eng", "es": "spa", "de": "deu", "fr": "fra"}
-
-
-def flores_reference(line: int, lang: str, data_dir: Path | None = None) -> str:
-    path = (data_dir or shared_data_dir()) / "flores200" / f"devtest-1-506.{_FLORES_SUFFIX[lang]}"
-    return path.read_text(encoding="utf-8").splitlines()[line - 1].strip()
+def flores_reference(line: int, lang: str) -> str:
+    """FLORES devtest line ``line`` (1-based) in ``lang``, stripped (some lines end in spaces)."""
+    return datasets.flores_line(lang, line).strip()
 
 
 def speech_span(audio: np.ndarray) -> tuple[int, int]:
@@ -129,40 +108,40 @@ def run_asr_tuning(
     partial_refs: list[str] = []
     seen: dict[str, int] = {}
     for clip in clips:
-        audio = load_audio_file(clip.audio_path)
+        audio = load_audio_file(clip.audio)
         s, e = speech_span(audio)
         utt = audio[s:e]
-        log(f"{clip.name}: {len(utt) / 16000:.1f} s of speech")
+        log(f"{clip.clip_id}: {len(utt) / PIPELINE_RATE:.1f} s of speech")
         # Finals: faster-whisper's own transcribe() with its defaults, then with the cheap settings.
         t = time.perf_counter()
-        segs, _ = engine.model.transcribe(utt, language=clip.lang)
+        segs, _ = engine.model.transcribe(utt, language=clip.language)
         add(finals, "transcribe_defaults(beam5,vad_filter,fallback,pad30)", " ".join(x.text for x in segs), (time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         segs, _ = engine.model.transcribe(
-            utt, language=clip.lang, beam_size=1, vad_filter=False, temperature=0.0,
+            utt, language=clip.language, beam_size=1, vad_filter=False, temperature=0.0,
             without_timestamps=True, condition_on_previous_text=False,
         )
         add(finals, "transcribe_beam1_novad_nofallback_notimestamps(pad30)", " ".join(x.text for x in segs), (time.perf_counter() - t) * 1000)
         for window in ("pad30", "fit"):
             for beam in (1, 5):
-                r = engine.decode(utt, DecodeOptions(language=clip.lang, beam_size=beam, window=window))  # type: ignore[arg-type]
+                r = engine.decode(utt, DecodeOptions(language=clip.language, beam_size=beam, window=window))  # type: ignore[arg-type]
                 add(finals, f"direct_{window}_beam{beam}", r.text, r.total_ms, {"encode_ms": r.encode_ms, "decode_ms": r.decode_ms})
-        r = engine.decode(utt, DecodeOptions(language=clip.lang, window="fit"))
+        r = engine.decode(utt, DecodeOptions(language=clip.language, window="fit"))
         words = engine.align(r)
         t = time.perf_counter()
         words = engine.align(r)
         add(finals, "word_alignment_only(fit)", r.text, (time.perf_counter() - t) * 1000, {"words": float(len(words))})
-        r = engine.decode(utt, DecodeOptions(language=clip.lang, window="fit", prompt=flores_context_prompt(clip)))
+        r = engine.decode(utt, DecodeOptions(language=clip.language, window="fit", prompt=flores_context_prompt(clip)))
         add(finals, "direct_fit_beam1_with_prompt(previous_sentence)", r.text, r.total_ms)
         # Language ID from the first 1 s / 2 s of speech.
         for secs in (1, 2):
             t = time.perf_counter()
-            lang, _p = engine.detect_language(utt[: secs * 16000], ("en", "es", "de", "fr"))
-            lid[f"correct_{secs}s"].append(float(lang == clip.lang))
+            lang, _p = engine.detect_language(utt[: secs * PIPELINE_RATE], ("en", "es", "de", "fr"))
+            lid[f"correct_{secs}s"].append(float(lang == clip.language))
             lid["ms"].append((time.perf_counter() - t) * 1000)
         # Partials every step_s of audio, as the live pipeline does (a subset: ~20 decodes per clip).
-        seen[clip.lang] = seen.get(clip.lang, 0) + 1
-        if seen[clip.lang] > partial_clips_per_lang:
+        seen[clip.language] = seen.get(clip.language, 0) + 1
+        if seen[clip.language] > partial_clips_per_lang:
             continue
         partial_refs.append(clip.transcript)
         variants: dict[str, tuple[str, bool]] = {
@@ -172,10 +151,10 @@ def run_asr_tuning(
         if len(partial_refs) <= pad30_partial_clips:  # 30 s encoder per call: the slowest, a subset
             variants["pad30_prefix"] = ("pad30", True)
         for key, (window, use_prefix) in variants.items():
-            dec = UtteranceDecoder(engine, StreamingAsrConfig(window=window), language=clip.lang)  # type: ignore[arg-type]
+            dec = UtteranceDecoder(engine, StreamingAsrConfig(window=window), language=clip.language)  # type: ignore[arg-type]
             if not use_prefix:
                 dec._options = _no_prefix(dec._options)  # type: ignore[method-assign]
-            n = int(step_s * 16000)
+            n = int(step_s * PIPELINE_RATE)
             ms, shown = [], []
             for end in range(n, len(utt) + 1, n):
                 hyp = dec.partial(utt[:end])
@@ -191,7 +170,7 @@ def run_asr_tuning(
     return result
 
 
-def _tuning_result(cfg: Any, load_s: float, clips: list[Clip], refs: list[str], finals: dict[str, Any],
+def _tuning_result(cfg: Any, load_s: float, clips: list[SpeechClip], refs: list[str], finals: dict[str, Any],
                    partials: dict[str, Any], partial_refs: list[str], lid: dict[str, list[Any]], done: bool) -> dict[str, Any]:
     n = len(next(iter(finals.values()))["hyps"]) if finals else 0
     refs = refs[:n]
@@ -204,7 +183,7 @@ def _tuning_result(cfg: Any, load_s: float, clips: list[Clip], refs: list[str], 
         "model": cfg.model,
         "compute_type": cfg.compute_type,
         "model_load_s": round(load_s, 2),
-        "clips": [c.name for c in clips],
+        "clips": [c.clip_id for c in clips],
         "finals": {k: _summary(v, refs) for k, v in finals.items()},
         "complete": done,
         "partial_clips": partial_n,
@@ -213,11 +192,11 @@ def _tuning_result(cfg: Any, load_s: float, clips: list[Clip], refs: list[str], 
     }
 
 
-def flores_context_prompt(clip: Clip) -> str:
+def flores_context_prompt(clip: SpeechClip) -> str:
     """The previous FLORES sentence in the clip's language: stands in for the previous utterance."""
-    if clip.flores_line is None or clip.flores_line < 2 or clip.lang not in _FLORES_SUFFIX:
+    if clip.flores_line < 2:
         return ""
-    return flores_reference(clip.flores_line - 1, clip.lang)
+    return flores_reference(clip.flores_line - 1, clip.language)
 
 
 def _no_prefix(make: Callable[..., Any]) -> Callable[..., Any]:
@@ -260,60 +239,35 @@ def _direction(lang: str) -> str:
     return "es" if lang == "en" else "en"
 
 
-async def _stream_clip(components: Any, clip: Clip, audio: np.ndarray, *, realtime: bool, stabilization: str,
+async def _stream_clip(components: Any, clip: SpeechClip, audio: np.ndarray, *, realtime: bool, stabilization: str,
                        policy: str | None = None, mode: str = "cascade",
                        word_timestamps: bool = False, refine: bool | None = None) -> dict[str, Any]:
-    import asyncio
-
-    from rtt.audio.pcm import encode_pcm16le
+    from rtt.pipeline.driver import drive_session
     from rtt.pipeline.session import Session, SessionOptions
 
-    target = _direction(clip.lang)
-    opts = SessionOptions(source_lang=clip.lang, target_lang=target, stabilization=stabilization,
+    target = _direction(clip.language)
+    opts = SessionOptions(source_lang=clip.language, target_lang=target, stabilization=stabilization,
                           policy=policy or components.config.policy.name, mode=mode,  # type: ignore[arg-type]
-                          word_timestamps=word_timestamps, refine=refine)
-    session = Session(components, opts, session_id=clip.name)
-    await session.start()
-    events: list[Any] = []
-
-    async def consume() -> None:
-        async for e in session.events():
-            events.append(e)
-
-    consumer = asyncio.create_task(consume())
-    padded = np.concatenate([audio, np.zeros(int(TRAILING_SILENCE_S * 16000), dtype=np.float32)])
-    step = 16000 * CHUNK_MS // 1000
-    push_ms: list[float] = []  # session clock when each chunk was pushed
-    t0 = time.monotonic()
-    for i, s in enumerate(range(0, len(padded), step)):
-        push_ms.append(session.now_ms())
-        await session.push_audio(encode_pcm16le(padded[s : s + step]))
-        if realtime:
-            await asyncio.sleep(max(0.0, t0 + (i + 1) * CHUNK_MS / 1000 - time.monotonic()))
-        else:
-            await asyncio.sleep(0)
-    await session.close(drain=True)
-    await consumer
-    return {"clip": clip, "events": events, "push_ms": push_ms, "stats": session.stats,
-            "audio_s": len(audio) / 16000, "wall_s": time.monotonic() - t0, "target": target}
+                          word_timestamps=word_timestamps, refinement=refine)
+    session = Session(components, opts, session_id=clip.clip_id)
+    run = await drive_session(session, audio, chunk_ms=CHUNK_MS, realtime=realtime,
+                              trailing_silence_s=TRAILING_SILENCE_S, clock=session.now_ms)
+    return {"clip": clip, "run": run, "stats": session.stats, "audio_s": len(audio) / PIPELINE_RATE}
 
 
 def _clip_metrics(run: dict[str, Any]) -> dict[str, Any]:
     from rtt.metrics.timeliness import segment_erasure
     from rtt.pipeline import events as ev
 
-    events = run["events"]
-    push_ms = run["push_ms"]
-
-    def pushed_at(audio_ms: float) -> float:
-        i = min(len(push_ms) - 1, max(0, int(audio_ms // CHUNK_MS)))
-        return float(push_ms[i])
+    session_run = run["run"]
+    events = session_run.events
+    pushed_at = session_run.pushed_at
 
     asr = [e for e in events if isinstance(e, ev.FinalAsr)]
     mt = [e for e in events if isinstance(e, ev.FinalTranslation)]
     revised = {e.utterance_id: e for e in events if isinstance(e, ev.RevisedTranslation)}
     out: dict[str, Any] = {
-        "clip": run["clip"].name,
+        "clip": run["clip"].clip_id,
         "transcript": " ".join(e.text for e in asr),
         # what stands at the end: a final's revision where the refinement pass made one
         "translation": ev.standing_text(mt, revised),
@@ -382,25 +336,24 @@ def _r(x: float | None) -> float | None:
     return round(x, 1) if x is not None else None
 
 
-def _aggregate(rows: list[dict[str, Any]], clips: list[Clip]) -> dict[str, Any]:
+def _aggregate(rows: list[dict[str, Any]], clips: list[SpeechClip]) -> dict[str, Any]:
     from rtt.metrics.quality import corpus_chrf
     from rtt.metrics.wer import word_error_rate
 
-    by_name = {c.name: c for c in clips}
+    by_name = {c.clip_id: c for c in clips}
     wer: dict[str, Any] = {}
     chrf: dict[str, Any] = {}
-    for lang in sorted({by_name[r["clip"]].lang for r in rows}):
-        sel = [r for r in rows if by_name[r["clip"]].lang == lang]
+    for lang in sorted({by_name[r["clip"]].language for r in rows}):
+        sel = [r for r in rows if by_name[r["clip"]].language == lang]
         wer[lang] = {"wer": round(word_error_rate([by_name[r["clip"]].transcript for r in sel],
                                                   [r["transcript"] for r in sel]), 4), "clips": len(sel)}
         tgt = _direction(lang)
         refs, hyps, firsts = [], [], []
         for r in sel:
             c = by_name[r["clip"]]
-            if c.flores_line is not None:
-                refs.append(flores_reference(c.flores_line, tgt))
-                hyps.append(r["translation"])
-                firsts.append(r.get("first_final_translation", r["translation"]))
+            refs.append(flores_reference(c.flores_line, tgt))
+            hyps.append(r["translation"])
+            firsts.append(r.get("first_final_translation", r["translation"]))
         if refs:
             chrf[f"{lang}-{tgt}"] = {"chrF": round(corpus_chrf(hyps, refs).score, 2), "clips": len(refs)}
             if firsts != hyps:
@@ -434,7 +387,7 @@ def _calibrate(components: Any, audio: np.ndarray, repeats: int = 3) -> dict[str
     from rtt.asr.base import DecodeOptions
 
     asr_ms, mt_ms = [], []
-    five = audio[: 5 * 16000]
+    five = audio[: 5 * PIPELINE_RATE]
     sentence = "Fue tanta la cantidad de gente que se concentró que no todos pudieron acceder al funeral."
     for _ in range(repeats):
         t = time.perf_counter()
@@ -450,7 +403,7 @@ def _calibrate(components: Any, audio: np.ndarray, repeats: int = 3) -> dict[str
 def run_speech_bench(
     out_path: Path = REPO / "reports" / "speech" / "bench.json",
     realtime: bool = True,
-    clips: list[Clip] | None = None,
+    clips: list[SpeechClip] | None = None,
     stabilization_modes: Sequence[str] = ("fast", "aggressive"),
     stabilization_clips_per_lang: int = 1,
     concurrency: Sequence[int] = (2,),
@@ -486,20 +439,20 @@ def run_speech_bench(
     components.translator.engines.warm_up()
     load_s = time.perf_counter() - t
     clips = clips or fleurs_clips()
-    audio = {c.name: load_audio_file(c.audio_path) for c in clips}
+    audio = {c.clip_id: load_audio_file(c.audio) for c in clips}
     load_avg_start = os.getloadavg()
-    calibration = _calibrate(components, audio[clips[0].name])
+    calibration = _calibrate(components, audio[clips[0].clip_id])
     log(f"calibration: {calibration}")
 
-    def run_one(c: Clip, stabilization: str, mode: str = "cascade", refine: bool | None = None) -> dict[str, Any]:
-        run = asyncio.run(_stream_clip(components, c, audio[c.name], realtime=realtime, stabilization=stabilization,
+    def run_one(c: SpeechClip, stabilization: str, mode: str = "cascade", refine: bool | None = None) -> dict[str, Any]:
+        run = asyncio.run(_stream_clip(components, c, audio[c.clip_id], realtime=realtime, stabilization=stabilization,
                                        mode=mode, word_timestamps=word_timestamps, refine=refine))
         row = _clip_metrics(run)
         label = f"{mode} {stabilization}" + (" no-refine" if refine is False else "")
-        log(f"{c.name} [{label}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
+        log(f"{c.clip_id} [{label}] endpoint->final {row['endpoint_to_final_ms']} | {row['translation'][:70]}")
         return row
 
-    def run_all(sel: list[Clip], stabilization: str, mode: str = "cascade") -> list[dict[str, Any]]:
+    def run_all(sel: list[SpeechClip], stabilization: str, mode: str = "cascade") -> list[dict[str, Any]]:
         return [run_one(c, stabilization, mode) for c in sel]
 
     refine_on = bool(config.mt.refine_tier) and not config.mt.final_tier
@@ -547,19 +500,19 @@ def run_speech_bench(
         rows = run_all(subset, mode)
         agg = _aggregate(rows, subset)
         modes[mode] = {k: agg[k] for k in ("mt_revisions", "asr_revisions", "endpoint_to_final_ms", "chrf")}
-    base = _aggregate([r for r in main_rows if r["clip"] in {c.name for c in subset}], subset)
+    base = _aggregate([r for r in main_rows if r["clip"] in {c.clip_id for c in subset}], subset)
     modes[config.policy.stabilization] = {k: base[k] for k in ("mt_revisions", "asr_revisions", "endpoint_to_final_ms", "chrf")}
-    result["stabilization"] = {"clips": [c.name for c in subset], "modes": modes}
+    result["stabilization"] = {"clips": [c.clip_id for c in subset], "modes": modes}
     write_json(out_path, result)
     if direct:
         # Whisper's own speech->English translation on the same X->en clips, side by side
-        to_en = [c for c in clips if c.lang != "en"]
+        to_en = [c for c in clips if c.language != "en"]
         direct_rows = run_all(to_en, config.policy.stabilization, mode="direct")
         keys = ("chrf", "endpoint_to_final_ms", "onset_to_first_partial_ms", "compute_rtf", "errors")
         direct_agg = _aggregate(direct_rows, to_en)
-        cascade = _aggregate([r for r in main_rows if r["clip"] in {c.name for c in to_en}], to_en)
+        cascade = _aggregate([r for r in main_rows if r["clip"] in {c.clip_id for c in to_en}], to_en)
         result["direct_vs_cascade"] = {
-            "clips": [c.name for c in to_en],
+            "clips": [c.clip_id for c in to_en],
             "direct": {k: direct_agg.get(k) for k in keys},
             "cascade": {k: cascade.get(k) for k in keys},
         }
@@ -571,7 +524,7 @@ def run_speech_bench(
         async def many(n: int = n) -> list[dict[str, Any]]:
             runs = []
             for c in sel:
-                group = await asyncio.gather(*[_stream_clip(components, c, audio[c.name], realtime=True,
+                group = await asyncio.gather(*[_stream_clip(components, c, audio[c.clip_id], realtime=True,
                                                             stabilization=config.policy.stabilization,
                                                             word_timestamps=word_timestamps) for _ in range(n)])
                 runs.extend(group)
@@ -581,7 +534,7 @@ def run_speech_bench(
         agg = _aggregate(rows, clips)
         conc[str(n)] = {k: agg[k] for k in ("endpoint_to_final_ms", "onset_to_first_partial_ms", "compute_rtf", "errors")}
         log(f"{n} concurrent: {conc[str(n)]['endpoint_to_final_ms']}")
-    result["concurrency"] = {"clips": [c.name for c in sel], "streams": conc}
+    result["concurrency"] = {"clips": [c.clip_id for c in sel], "streams": conc}
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(out_path, result)
     components.close()

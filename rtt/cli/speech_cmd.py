@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -80,9 +79,9 @@ def _print_event(event: Any, args: argparse.Namespace) -> None:
 
 
 async def _stream(args: argparse.Namespace, audio: Any) -> list[Any]:
-    from rtt.audio.pcm import encode_pcm16le
     from rtt.config import load_config
     from rtt.pipeline.components import Components
+    from rtt.pipeline.driver import drive_session
     from rtt.pipeline.session import Session, SessionOptions
 
     config = load_config(args.config)
@@ -94,28 +93,10 @@ async def _stream(args: argparse.Namespace, audio: Any) -> list[Any]:
         tier=args.tier, tts=bool(args.tts),
         word_timestamps=bool(args.srt or args.vtt or args.json),  # subtitles and JSON use them
     )
-    session = Session(components, options)
-    await session.start()
-    events: list[Any] = []
-
-    async def consume() -> None:
-        async for event in session.events():
-            events.append(event)
-            _print_event(event, args)
-
-    consumer = asyncio.create_task(consume())
-    step = 16000 * CHUNK_MS // 1000
-    t0 = time.monotonic()
-    for i, start in enumerate(range(0, len(audio), step)):
-        await session.push_audio(encode_pcm16le(audio[start : start + step]))
-        if args.realtime:
-            await asyncio.sleep(max(0.0, t0 + (i + 1) * CHUNK_MS / 1000 - time.monotonic()))
-        else:
-            await asyncio.sleep(0)
-    await session.close(drain=True)
-    await consumer
+    run = await drive_session(Session(components, options), audio, chunk_ms=CHUNK_MS, realtime=args.realtime,
+                              on_event=lambda event: _print_event(event, args))
     components.close()
-    return events
+    return run.events
 
 
 def run_speech_translate(args: argparse.Namespace) -> int:

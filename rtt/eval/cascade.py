@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from rtt.asr.streaming import StreamingAsrConfig, UtteranceDecoder
-
-SAMPLE_RATE = 16000
+from rtt.audio.pcm import PIPELINE_RATE
 
 
 @dataclass
@@ -55,7 +54,7 @@ class SpeechCascade:
         self.stabilization = stabilization
         self.tier = tier
         self.asr_config = asr_config or StreamingAsrConfig()
-        self.step_samples = int(step_ms * SAMPLE_RATE / 1000)
+        self.step_samples = int(step_ms * PIPELINE_RATE / 1000)
         self.reset()
 
     def reset(self) -> None:

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rtt import datasets
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import InvalidInput
 from rtt.eval.suite import SuiteSpec
 from rtt.languages import get_language
@@ -181,3 +184,12 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path}: not valid UTF-8", code="INVALID_UTF8") from exc
+
+
+def load_clip(path: Path) -> np.ndarray:
+    """A speech segment's audio: mono float32 at the pipeline rate."""
+    from rtt.audio.files import load_audio_file  # PyAV loads only for speech runs
+
+    if not Path(path).is_file():
+        raise InvalidInput(f"audio file {path} not found", code="FILE_NOT_FOUND", path=str(path))
+    return np.asarray(load_audio_file(path, PIPELINE_RATE), dtype=np.float32)

@@ -13,22 +13,17 @@ a live system.  Clips split by the VAD into several utterances are joined in ord
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 from typing import Any
 
 import numpy as np
 
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.eval.checks import run_checks
-from rtt.eval.segments import EvalSegment
+from rtt.eval.segments import EvalSegment, load_clip
 from rtt.eval.traces import SegmentTrace
 
-RATE = 16000
 CHUNK_MS = 100
-
-
-def _pcm16(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
 async def run_session_segment(
@@ -42,41 +37,20 @@ async def run_session_segment(
     realtime: bool = True,
 ) -> SegmentTrace:
     from rtt.pipeline import events as ev
+    from rtt.pipeline.driver import drive_session
     from rtt.pipeline.session import Session, SessionOptions
 
     trace = SegmentTrace(seg.id, seg.source_lang, seg.target_lang, seg.source, seg.reference)
     trace.transcript_ref = seg.transcript
-    trace.source_length = len(audio) / RATE * 1000
+    trace.source_length = len(audio) / PIPELINE_RATE * 1000
     opts = SessionOptions(source_lang=seg.source_lang, target_lang=seg.target_lang, tts=False,
                           tier=tier, partial_results=True, word_timestamps=False)
     # The session's own defaults are the contract's; an evaluation runs the config's policy.
     opts.policy = policy or components.config.policy.name
     opts.stabilization = stabilization or components.config.policy.stabilization
     session = Session(components, opts)
-    await session.start()
-    events: list[Any] = []
-
-    async def consume() -> None:
-        async for e in session.events():
-            events.append(e)
-
-    consumer = asyncio.create_task(consume())
-    pushed_at: list[float] = []  # session ms at which each chunk was pushed
-    pushed_ms: list[float] = []  # audio ms pushed by then
-    step = RATE * CHUNK_MS // 1000
-    for i in range(0, len(audio), step):
-        await session.push_audio(_pcm16(audio[i:i + step]))
-        pushed_at.append(session.now_ms())
-        pushed_ms.append(min(len(audio), i + step) / RATE * 1000)
-        await asyncio.sleep(CHUNK_MS / 1000 if realtime else 0)
-    end_ms = session.now_ms()
-    await session.close(drain=True)
-    await consumer
-
-    def audio_at(t: float) -> float:
-        k = bisect.bisect_right(pushed_at, t)
-        return pushed_ms[k - 1] if k else 0.0
-
+    run = await drive_session(session, audio, chunk_ms=CHUNK_MS, realtime=realtime, clock=session.now_ms)
+    events, end_ms = run.events, run.end_ms
     finals = sorted((e for e in events if isinstance(e, ev.FinalTranslation)), key=lambda e: e.utterance_id)
     asr = sorted((e for e in events if isinstance(e, ev.FinalAsr)), key=lambda e: e.utterance_id)
     errors = [e for e in events if isinstance(e, ev.ErrorEvent)]
@@ -99,7 +73,7 @@ async def run_session_segment(
                     trace.first_latency_ms = e.at_ms
     for f in finals:
         for w in f.words:
-            trace.delays.append(audio_at(w.emitted_ms))
+            trace.delays.append(run.audio_pushed_by(w.emitted_ms))
             trace.elapsed.append(w.emitted_ms)
         for stage, ms in f.latency_ms.items():
             trace.stage_ms[stage] = trace.stage_ms.get(stage, 0.0) + ms
@@ -137,7 +111,6 @@ def run_session(
 ) -> list[SegmentTrace]:
     """Clips one after another, each in a fresh session sharing the loaded components."""
     from rtt.errors import RttError
-    from rtt.eval.speech_runner import load_clip
     from rtt.eval.text_runner import warm_up
 
     # Models load lazily on first use; load them before any clock starts (a failure to load is

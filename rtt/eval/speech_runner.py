@@ -19,19 +19,20 @@ clip's transcript (normalization in :mod:`rtt.metrics.wer`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rtt.errors import InvalidInput, RttError
-from rtt.eval.cascade import SAMPLE_RATE, SpeechCascade, asr_config_from, load_asr
+from rtt.audio.pcm import PIPELINE_RATE
+from rtt.errors import RttError
+from rtt.eval.cascade import SpeechCascade, asr_config_from, load_asr
 from rtt.eval.checks import run_checks
-from rtt.eval.segments import EvalSegment, suite_segments
+from rtt.eval.segments import EvalSegment, load_clip, suite_segments
+from rtt.eval.session_runner import run_session
 from rtt.eval.suite import SuiteSpec, repo_relative
 from rtt.eval.traces import SegmentTrace
 
-MS = SAMPLE_RATE / 1000  # samples per millisecond
+MS = PIPELINE_RATE / 1000  # samples per millisecond
 
 
 def run_speech_segment(
@@ -78,14 +79,6 @@ def run_speech_segment(
     trace.transcript_hyp = cascade.transcript
     trace.checks = run_checks(seg, trace.hypothesis)
     return trace
-
-
-def load_clip(path: Path) -> np.ndarray:
-    from rtt.audio.files import load_audio_file
-
-    if not Path(path).is_file():
-        raise InvalidInput(f"audio file {path} not found", code="FILE_NOT_FOUND", path=str(path))
-    return np.asarray(load_audio_file(path, SAMPLE_RATE), dtype=np.float32)
 
 
 def run_speech(
@@ -185,8 +178,6 @@ def run_speech_suite(
                 continue
             progress = None if quiet else stderr_progress(f"{suite.name} {pair} {label}")
             if components is not None:
-                from rtt.eval.session_runner import run_session
-
                 traces = run_session(components, segments, policy=policy, stabilization=stabilization, tier=tier,
                                      realtime=realtime, progress=progress)
             else:

@@ -21,6 +21,7 @@ import numpy as np
 
 from rtt.asr.base import AsrEngine, AsrWord
 from rtt.asr.streaming import FinalHypothesis, StreamingAsrConfig, UtteranceDecoder
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
 from rtt.pipeline.events import (
     ErrorEvent,
@@ -37,7 +38,6 @@ T = TypeVar("T")
 
 log = logging.getLogger("rtt.pipeline")
 
-SAMPLE_RATE = 16000
 MIN_PARTIAL_AUDIO_S = 0.5
 PREFINAL_SILENCE_MS = 200.0
 PARTIAL_REST = 0.5  # after a partial that took t seconds, the next one waits 0.5 t (ASR <= ~2/3 busy)
@@ -91,7 +91,7 @@ class AsrStage:
         self.source_lang = source_lang
         self.mode = mode
         self.target_lang = target_lang
-        self.interval = max(1, int(partial_interval_ms * SAMPLE_RATE / 1000))
+        self.interval = max(1, int(partial_interval_ms * PIPELINE_RATE / 1000))
         self.partial_results = partial_results
         self.asr_context = asr_context
         self.speculate = True
@@ -168,7 +168,7 @@ class AsrStage:
             if not paused:
                 prefinal_done = False
             fresh = utt.n_samples - decoded_upto
-            due = fresh >= self.interval and utt.n_samples >= MIN_PARTIAL_AUDIO_S * SAMPLE_RATE
+            due = fresh >= self.interval and utt.n_samples >= MIN_PARTIAL_AUDIO_S * PIPELINE_RATE
             resting = time.monotonic() < rest_until
             if due and pausing and not resting and not deferred:
                 deferred = True
@@ -198,7 +198,7 @@ class AsrStage:
 
     async def _partial(self, decoder: UtteranceDecoder, utt: Utterance, audio: np.ndarray, prefinal: bool = False) -> None:
         hyp = await asyncio.to_thread(self._live, decoder.partial, audio)
-        log.debug("%s utt=%d partial on %.2f s took %.0f ms", self.tag, utt.id, len(audio) / SAMPLE_RATE,
+        log.debug("%s utt=%d partial on %.2f s took %.0f ms", self.tag, utt.id, len(audio) / PIPELINE_RATE,
                   hyp.result.total_ms)
         self.stats["partial_decodes"] += 1
         self.stats["partial_ms_total"] += hyp.result.total_ms
@@ -224,7 +224,7 @@ class AsrStage:
             self.hold_mt(True)  # a final decode is on the critical path, like the pre-final one
         t0 = time.perf_counter()
         log.debug("%s utt=%d final on %.2f s (speech end), last partial saw %.2f s", self.tag, utt.id,
-                  len(audio) / SAMPLE_RATE, (decoder.last.audio_samples if decoder.last else 0) / SAMPLE_RATE)
+                  len(audio) / PIPELINE_RATE, (decoder.last.audio_samples if decoder.last else 0) / PIPELINE_RATE)
         final: FinalHypothesis = await asyncio.to_thread(self._live, decoder.final, audio, len(audio))
         asr_ms = (time.perf_counter() - t0) * 1000
         self.stats["final_decodes"] += 0 if final.reused_partial else 1
@@ -239,8 +239,8 @@ class AsrStage:
             "asr_reused_partial": float(final.reused_partial),
             "endpoint_to_asr_final": now - endpoint,
         }
-        marks = {"endpoint": endpoint, "asr_final_at": now, "audio_start_ms": 1000 * utt.start_sample / SAMPLE_RATE,
-                 "audio_end_ms": 1000 * (utt.start_sample + len(audio)) / SAMPLE_RATE}
+        marks = {"endpoint": endpoint, "asr_final_at": now, "audio_start_ms": 1000 * utt.start_sample / PIPELINE_RATE,
+                 "audio_end_ms": 1000 * (utt.start_sample + len(audio)) / PIPELINE_RATE}
         if utt.speech_end_capture_ms is not None:
             marks["speech_end_capture"] = utt.speech_end_capture_ms
         text = final.text
@@ -260,8 +260,8 @@ class AsrStage:
                 self._context[final.language] = " ".join(recent[-CONTEXT_WORDS:])
             else:
                 self._context.pop(final.language, None)
-        start_ms = 1000 * utt.start_sample / SAMPLE_RATE
-        end_ms = start_ms + 1000 * len(audio) / SAMPLE_RATE
+        start_ms = 1000 * utt.start_sample / PIPELINE_RATE
+        end_ms = start_ms + 1000 * len(audio) / PIPELINE_RATE
         if self.mode == "direct":
             ft = FinalTranslation(
                 utt.id, text, "", final.language, "en", now,

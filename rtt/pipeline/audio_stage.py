@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rtt.audio.framing import Framer
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.config import VadConfig
 from rtt.errors import RttError
 from rtt.pipeline.events import Event, Notice, SpeechStarted, SpeechStopped
@@ -97,7 +98,7 @@ class AudioStage:
             self._endpointer: Endpointer | _Manual = Endpointer(config, vad.frame_samples, vad.sample_rate)
         else:
             self._framer = None
-            self._endpointer = _Manual(int(min(config.max_utterance_s, 30.0) * 16000))
+            self._endpointer = _Manual(int(min(config.max_utterance_s, 30.0) * PIPELINE_RATE))
         self.frames = 0
 
     def offer(self, item: AudioChunk | Control) -> None:

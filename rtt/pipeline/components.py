@@ -17,6 +17,7 @@ from rtt.config import RttConfig, load_config
 from rtt.models.store import ModelStore
 from rtt.mt.priority import ForegroundGate
 from rtt.vad.base import Vad
+from rtt.vad.pool import VadPool
 
 log = logging.getLogger("rtt.pipeline")
 
@@ -71,6 +72,8 @@ class Components:
         self._asr = _Lazy(self._load_asr)
         self._tts = _Lazy(self._load_tts)
         self._vad_factory = vad_factory
+        # Sessions borrow detectors instead of building one each (see rtt/vad/pool.py).
+        self.vads = VadPool(self.make_vad)
         if translator is not None:
             self._translator.set(translator)
         if asr is not None:

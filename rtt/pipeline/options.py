@@ -1,16 +1,28 @@
-"""What a client chooses for one session (see docs/session-api.md)."""
+"""What a client chooses for one session (see docs/session-api.md): the one record of it.
+
+Every wire form (the WebSocket hello in both dialects, ``POST /v1/sessions``, gRPC ``Hello``,
+the REST clip endpoints) maps onto :class:`SessionOptions` by field name in
+``serve/wire/options.py``, and :meth:`SessionOptions.validate` is the only validator.  A field
+left ``None`` takes the served configuration's value (:meth:`SessionOptions.with_defaults`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rtt.audio.decoder import AUDIO_FORMATS
-from rtt.audio.pcm import check_rate
+from rtt.audio.pcm import PIPELINE_RATE, check_rate
 from rtt.errors import InvalidInput
 from rtt.languages import AUTO, get_language
+from rtt.policies.factory import parse_policy_name
+
+if TYPE_CHECKING:
+    from rtt.config import RttConfig
 
 Mode = Literal["cascade", "direct"]
+FORMALITIES = ("default", "formal", "informal")
 
 
 @dataclass
@@ -18,23 +30,34 @@ class SessionOptions:
     source_lang: str = AUTO
     target_lang: str = "en"
     mode: Mode = "cascade"
-    policy: str = "wait-k"
-    stabilization: str = "balanced"
+    policy: str | None = None  # None: config policy.name
+    stabilization: str | None = None  # None: config policy.stabilization
     tier: str | None = None
     glossary: Any = None  # rtt.text.glossary.Glossary | None
-    formality: str = "default"
-    punctuation: bool = True
+    formality: str | None = None  # None: config text.formality
+    punctuation: bool | None = None  # None: config text.punctuation
     partial_results: bool = True
     tts: bool = False
-    tts_voice: str | None = None  # "piper" | "espeak" | None (the configured voice for the language)
+    tts_voice: str | None = None  # "piper" | "espeak" | None (the configured voice); other names fall back
     vad: bool = True
-    sample_rate: int = 16000
+    sample_rate: int = PIPELINE_RATE
     audio_format: str = "pcm16le"
-    # Additions beyond the first contract; defaults keep its behaviour.
-    word_timestamps: bool = True  # FinalAsr.words (costs one alignment pass per utterance)
+    # Per-word times on FinalAsr.  Off by default: the alignment pass runs on the same cores as
+    # the final MT step, right when both finals are due (docs/speech.md).
+    word_timestamps: bool = False
     asr_context: bool = True  # condition Whisper on the previous utterance of the same language
     # Refinement pass (config `mt.refine_tier`): None = as configured, False = off for this session.
-    refine: bool | None = None
+    refinement: bool | None = None
+
+    def with_defaults(self, config: RttConfig) -> SessionOptions:
+        """A copy with every ``None`` that the configuration decides filled in."""
+        return dataclasses.replace(
+            self,
+            policy=self.policy or config.policy.name,
+            stabilization=self.stabilization or config.policy.stabilization,
+            formality=self.formality or config.text.formality,
+            punctuation=config.text.punctuation if self.punctuation is None else self.punctuation,
+        )
 
     def validate(self) -> SessionOptions:
         if self.mode not in ("cascade", "direct"):
@@ -52,13 +75,15 @@ class SessionOptions:
             raise InvalidInput(
                 f"source and target are both {self.source_lang!r}", code="UNSUPPORTED_LANGUAGE", field="target_lang"
             )
+        if self.policy is not None or self.stabilization is not None:
+            parse_policy_name(self.policy or "wait-k", self.stabilization)
         if self.audio_format not in AUDIO_FORMATS:
             raise InvalidInput(
                 f"audio format {self.audio_format!r} is not supported; use one of {', '.join(AUDIO_FORMATS)}",
-                code="UNSUPPORTED_AUDIO",
+                code="UNSUPPORTED_AUDIO_FORMAT",
                 field="audio_format",
             )
         check_rate(self.sample_rate)
-        if self.formality not in ("default", "formal", "informal"):
+        if self.formality is not None and self.formality not in FORMALITIES:
             raise InvalidInput("formality must be default, formal or informal", field="formality")
         return self

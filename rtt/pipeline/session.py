@@ -31,6 +31,7 @@ from rtt.pipeline.options import SessionOptions
 from rtt.pipeline.refine_stage import RefineStage
 from rtt.pipeline.timeline import CaptureTimeline
 from rtt.pipeline.tts_stage import TtsStage
+from rtt.text.validation import check_unicode
 
 log = logging.getLogger("rtt.pipeline")
 
@@ -40,7 +41,7 @@ __all__ = ["Session", "SessionOptions"]
 class Session:
     def __init__(self, components: Components, options: SessionOptions | None = None, session_id: str | None = None) -> None:
         self.components = components
-        self.options = (options or SessionOptions()).validate()
+        self.options = (options or SessionOptions()).with_defaults(components.config).validate()
         self.id = session_id or uuid.uuid4().hex[:12]
         self.tag = f"session={self.id}"
         self._t0 = time.monotonic()
@@ -55,6 +56,7 @@ class Session:
         self._started = False
         self._closed = False
         self._paused = False
+        self._vad: Any = None  # borrowed from components.vads, given back by close()
         self.audio: AudioStage | None = None
         self.asr: AsrStage | None = None
         self.mt: MtStage | None = None
@@ -96,11 +98,12 @@ class Session:
         o = self.options
         self._t0 = time.monotonic()
         self._decoder = AudioDecoder(o.audio_format, o.sample_rate)
-        vad = await asyncio.to_thread(self.components.make_vad) if o.vad else None
+        vad = await asyncio.to_thread(self.components.vads.acquire) if o.vad else None
+        self._vad = vad
         cfg = self.components.config
         self.audio = AudioStage(vad, cfg.vad, now_ms=self.now_ms, emit=self._emit, next_utterance_id=self._next_id,
                                 timeline=self._timeline, tag=self.tag)
-        if o.refine is not False and cfg.mt.refine_tier and not cfg.mt.final_tier:
+        if o.refinement is not False and cfg.mt.refine_tier and not cfg.mt.final_tier:
             self.refine = RefineStage(capacity=cfg.mt.refine_queue, now_ms=self.now_ms, emit=self._emit, tag=self.tag,
                                       executor=self.components.gate.background_executor())
         self.mt = MtStage(self._translator_for, target_lang=lambda: self.options.target_lang,
@@ -180,6 +183,7 @@ class Session:
             raise InvalidInput("text must be a string", field="text")
         if len(text) > self.components.config.text.max_chars:
             raise InvalidInput("text is too long", code="TEXT_TOO_LONG", limit=self.components.config.text.max_chars)
+        check_unicode(text)
         if self._text_utterance is None:
             if not text.strip():
                 return
@@ -272,6 +276,11 @@ class Session:
             if not task.done():
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._vad is not None and drain:
+            # Drained: the audio stage has returned, no detector call is in flight in a thread.
+            # (After a cancel one may still run; that detector is left to the collector.)
+            self.components.vads.release(self._vad)
+        self._vad = None
         self._channel.close()
         log.info("%s closed", self.tag)
 

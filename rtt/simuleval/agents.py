@@ -16,6 +16,8 @@ import numpy as np
 from simuleval.agents import SpeechToTextAgent, TextToTextAgent
 from simuleval.agents.actions import Action, ReadAction, WriteAction
 
+from rtt.audio.pcm import PIPELINE_RATE
+
 
 def _common_args(parser: ArgumentParser) -> None:
     parser.add_argument("--rtt-config", default=None, help="rtt config YAML (default: the packaged one)")
@@ -114,11 +116,11 @@ class RttSpeechAgent(SpeechToTextAgent):
 
     def _audio(self) -> np.ndarray:
         audio = np.asarray(self.states.source, dtype=np.float32)
-        rate = int(self.states.source_sample_rate or 16000)
-        if rate != 16000 and len(audio):
+        rate = int(self.states.source_sample_rate or PIPELINE_RATE)
+        if rate != PIPELINE_RATE and len(audio):
             from rtt.audio.resample import resample
 
-            audio = resample(audio, rate, 16000)
+            audio = resample(audio, rate, PIPELINE_RATE)
         return audio
 
     def policy(self) -> Action:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.config import VadConfig
 
 
@@ -52,7 +53,7 @@ class Endpointer:
         self,
         config: VadConfig,
         frame_samples: int,
-        sample_rate: int = 16000,
+        sample_rate: int = PIPELINE_RATE,
         min_speech_frames: int = 2,
     ) -> None:
         self.config = config

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from rtt.audio.pcm import PIPELINE_RATE
+
 
 class EnergyVad:
     name = "energy"
 
-    def __init__(self, floor_dbfs: float = -40.0, sample_rate: int = 16000, frame_ms: int = 30) -> None:
+    def __init__(self, floor_dbfs: float = -40.0, sample_rate: int = PIPELINE_RATE, frame_ms: int = 30) -> None:
         self.floor_dbfs = floor_dbfs
         self.sample_rate = sample_rate
         self.frame_samples = sample_rate * frame_ms // 1000

