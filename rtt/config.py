@@ -47,6 +47,10 @@ class EngineConfig(_Strict):
     # long sentences in one pass.
     chunk_words: int = Field(default=0, ge=0)
     chunk_lag: int = Field(default=3, ge=1)
+    # llama only: live steps of all sessions decoded together (rtt/mt/llama_batch.py); None =
+    # mt.batching.  Batched steps use plain prompts, so source_insert then applies only to the
+    # unbatched path.
+    batching: bool | None = None
 
 
 class MtConfig(_Strict):
@@ -66,6 +70,14 @@ class MtConfig(_Strict):
     # A draining session waits this long for its last revisions, then skips the rest: under
     # load the background work may get no CPU at all, and a session's end must not hang on it.
     refine_drain_s: float = Field(default=15.0, ge=0)
+    # One scheduler per llama.cpp model puts every session's pending step into one decode
+    # (rtt/mt/llama_batch.py); false: one request at a time behind the engine lock.
+    batching: bool = False
+    # After an idle spell, how long the first step waits for other sessions' steps to join.
+    batch_window_ms: float = Field(default=10.0, ge=0, le=100)
+    # KV sequences per model (concurrent steps in one decode) and tokens each may hold.
+    batch_slots: int = Field(default=16, ge=1, le=256)
+    batch_slot_ctx: int = Field(default=1024, ge=256)
 
     @field_validator("tiers")
     @classmethod

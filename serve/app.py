@@ -8,6 +8,7 @@ once in a worker thread at start-up (``/readyz`` says when they are ready).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -137,6 +138,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await wait_ready(limiter.store)
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(settings.session_threads, thread_name_prefix="rtt-session"))
         state.manager.start()
         # A daemon thread, not the executor: a shutdown during a long model load must not wait for it.
         loader = threading.Thread(target=_load_backend, args=(state,), name="rtt-model-load", daemon=True)

@@ -94,6 +94,10 @@ class ServeSettings(_Strict):
     tls: TlsSettings = Field(default_factory=TlsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     worker_threads: int = Field(default=4, ge=1)
+    # Threads for the sessions' pipeline steps (asyncio's default executor).  Python's default
+    # (cores + 4) would cap the MT steps in flight at 6 on 2 cores, however many sessions the
+    # batch scheduler could decode together.
+    session_threads: int = Field(default=64, ge=4)
     prewarm: bool = True
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -42,7 +42,7 @@ def test_bench_soak_counts_finals_across_abrupt_drops(tmp_path: Path) -> None:
 
     out = tmp_path / "soak.json"
     with running_server(settings=serve_settings(limits={"concurrent_sessions": 64, "requests_per_minute": 100000})) as srv:
-        report = run_soak(0.25, out, text_sessions=6, speech_sessions=1, url=srv.base_url, seed=3)
+        report = run_soak(0.25, out, text_sessions=6, speech_sessions=1, url=srv.base_url, seed=3, word_delay_s=0.01)
     text, speech = report["rows"]
     assert text["drops"] > 0 and text["resumes"] == text["drops"]
     assert text["finals_owed"] > 20 and text["lost"] == 0 and text["duplicated"] == 0, text

@@ -32,6 +32,7 @@ import numpy as np
 from rtt.errors import BackendUnavailable, ModelMissing
 from rtt.languages import LANGUAGES
 from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
+from rtt.mt.llama_batch import FINAL, PARTIAL, BatchScheduler, BatchSettings, common_prefix
 from rtt.mt.llama_kv import REFRESH_ALL, SourceInsertCache, greedy_token
 from rtt.mt.prompts import PROMPTS, PromptFormat, detect_prompt
 from rtt.mt.repetition import find_loop
@@ -42,15 +43,6 @@ BACKGROUND_CHUNK = 16
 # Threads for background work: with one, a live step beside it runs at its idle speed (46 vs
 # 43 ms p50, against 68 ms with two; rtt/mt/priority.py) and a background token costs ~1.5x.
 BACKGROUND_THREADS = 1
-
-
-def _common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 class LlamaEngine:
@@ -69,6 +61,8 @@ class LlamaEngine:
         languages: Sequence[str] = (),
         source_insert: bool = False,
         insert_refresh: int = 4,
+        batching: bool = False,
+        batch: BatchSettings | None = None,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -100,7 +94,12 @@ class LlamaEngine:
         self.prompt: PromptFormat = (
             detect_prompt(self._llm.metadata) if prompt == "auto" else PROMPTS[prompt]
         )
-        self._insert: SourceInsertCache | None = SourceInsertCache(self._llm) if source_insert else None
+        # Batched live steps use plain prompts; insertion is a one-sequence technique.
+        self.batching = batching
+        self._batch_settings = batch or BatchSettings()
+        self._batcher: BatchScheduler | None = None
+        self._insert: SourceInsertCache | None = (
+            SourceInsertCache(self._llm) if source_insert and not batching else None)
         self.insert_refresh = insert_refresh
         self._stop_ids = {self._llm.token_eos()}
         for s in self.prompt.stop:
@@ -134,10 +133,24 @@ class LlamaEngine:
     def continue_prefix(self, request: MtRequest, max_new_words: int | None = None) -> MtResult:
         if self._background_pause(request) is not None:
             return self._decode(request, max_new_words, 0)  # takes the lock step by step
+        if self.batching:
+            return self._decode(request, max_new_words, 0)  # the scheduler owns its own context
         with self._lock:
             return self._generate(request, max_new_words)
 
+    def batcher(self) -> BatchScheduler:
+        """The model's scheduler, made on the first live step (its KV cells cost memory)."""
+        with self._lock:
+            if self._batcher is None:
+                b = self._batch_settings
+                self._batcher = BatchScheduler(self._llm, slots=b.slots, ctx_per_slot=b.slot_ctx,
+                                               threads=self.threads, window_ms=b.window_ms, name=self.name)
+            return self._batcher
+
     def close(self) -> None:
+        batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()
         insert, self._insert = self._insert, None
         if insert is not None:
             insert.close()
@@ -171,10 +184,13 @@ class LlamaEngine:
             n = self._insert.last_reused + self._insert.last_evaluated
             return self._insert.generate(self.repeat_penalty), n, self._insert.last_reused
         tokens = llm.tokenize(self.prompt.render(request).encode("utf-8"), add_bos=True, special=True)
-        cached = _common_prefix_len(llm._input_ids[: llm.n_tokens].tolist(), tokens[:-1])
+        cached = common_prefix(llm._input_ids[: llm.n_tokens].tolist(), tokens[:-1])
         pause = self._background_pause(request)
         if pause is not None:
             return self._background_tokens(tokens, pause), len(tokens), cached
+        if self.batching:
+            priority = FINAL if request.source_complete else PARTIAL
+            return self.batcher().stream(tokens, priority=priority, repeat_penalty=self.repeat_penalty), len(tokens), 0
         stream = llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=self.repeat_penalty, reset=True)
         return stream, len(tokens), cached
 
@@ -189,7 +205,7 @@ class LlamaEngine:
             pause()
             with self._lock:
                 seq = prompt + generated
-                have = _common_prefix_len(llm._input_ids[: llm.n_tokens].tolist(), seq[:-1])
+                have = common_prefix(llm._input_ids[: llm.n_tokens].tolist(), seq[:-1])
                 llm.n_tokens = have  # eval() drops the cache cells after n_tokens
                 llm._ctx.set_n_threads(BACKGROUND_THREADS, BACKGROUND_THREADS)
                 try:
@@ -211,6 +227,27 @@ class LlamaEngine:
         stream, n_prompt, cached = self._tokens(request, refresh)
         src_tokens = len(llm.tokenize(request.text.encode("utf-8"), add_bos=False))
         budget = min(3 * src_tokens + 16, llm.n_ctx() - n_prompt - 1)
+        try:
+            generated, text, complete, ttft = self._consume(request, stream, max_new_words, budget, t0)
+        finally:
+            closer = getattr(stream, "close", None)
+            if closer is not None:
+                closer()  # a batched stream gives its slot back; a generator stops
+        full = (request.target_prefix + text).strip()
+        cut, reached_end = take_new_words(request.target_prefix, full, max_new_words, complete)
+        cost = MtCost(
+            wall_ms=(time.perf_counter() - t0) * 1000,
+            prompt_tokens=n_prompt,
+            cached_tokens=cached,
+            generated_tokens=len(generated),
+            ttft_ms=ttft,
+        )
+        return MtResult(cut, cost, reached_end)
+
+    def _consume(self, request: MtRequest, stream: Iterator[int], max_new_words: int | None, budget: int,
+                 t0: float) -> tuple[list[int], str, bool, float | None]:
+        """Read tokens until a stop: (tokens, text, whether the translation ended, ms to the first)."""
+        llm = self._llm
         generated: list[int] = []
         text = ""
         complete = False
@@ -238,13 +275,4 @@ class LlamaEngine:
             if len(generated) >= budget:
                 complete = True
                 break
-        full = (request.target_prefix + text).strip()
-        cut, reached_end = take_new_words(request.target_prefix, full, max_new_words, complete)
-        cost = MtCost(
-            wall_ms=(time.perf_counter() - t0) * 1000,
-            prompt_tokens=n_prompt,
-            cached_tokens=cached,
-            generated_tokens=len(generated),
-            ttft_ms=ttft,
-        )
-        return MtResult(cut, cost, reached_end)
+        return generated, text, complete, ttft

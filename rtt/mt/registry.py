@@ -14,10 +14,11 @@ from rtt.config import EngineConfig, MtConfig
 from rtt.errors import BackendUnavailable, InvalidInput, ModelMissing, UnsupportedLanguage
 from rtt.models.store import ModelStore
 from rtt.mt.base import MtEngine
+from rtt.mt.llama_batch import BatchSettings
 
 
-def build_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine:
-    engine = _backend_engine(name, cfg, store)
+def build_engine(name: str, cfg: EngineConfig, store: ModelStore, batch: BatchSettings | None = None) -> MtEngine:
+    engine = _backend_engine(name, cfg, store, batch or BatchSettings())
     if cfg.chunk_words:
         from rtt.mt.chunked import ChunkedEngine
 
@@ -25,7 +26,7 @@ def build_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine:
     return engine
 
 
-def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine:
+def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore, batch: BatchSettings) -> MtEngine:
     if cfg.backend == "llama":
         from rtt.mt.llama_engine import LlamaEngine
 
@@ -39,6 +40,8 @@ def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore) -> MtEngine
             directions=cfg.directions,
             languages=cfg.languages,
             source_insert=cfg.source_insert,
+            batching=bool(cfg.batching),
+            batch=batch,
         )
     if cfg.backend == "ctranslate2":
         from rtt.mt.ctranslate2_engine import CTranslate2Engine
@@ -61,11 +64,12 @@ class EngineRegistry:
         self,
         config: MtConfig,
         store: ModelStore | None = None,
-        builder: Callable[[str, EngineConfig, ModelStore], MtEngine] = build_engine,
+        builder: Callable[[str, EngineConfig, ModelStore], MtEngine] | None = None,
     ) -> None:
         self.config = config
         self.store = store or ModelStore()
-        self._builder = builder
+        batch = BatchSettings(config.batch_slots, config.batch_slot_ctx, config.batch_window_ms)
+        self._builder = builder or (lambda name, cfg, store: build_engine(name, cfg, store, batch))
         self._engines: dict[str, MtEngine] = {}
         self._failures: dict[str, Exception] = {}
         self._lock = threading.Lock()
@@ -82,8 +86,12 @@ class EngineRegistry:
                 return self._engines[name]
             if name in self._failures:
                 raise self._failures[name]
+            cfg = self.config.engines[name]
+            if cfg.backend == "llama":
+                mt = self.config
+                cfg = cfg.model_copy(update={"batching": mt.batching if cfg.batching is None else cfg.batching})
             try:
-                engine = self._builder(name, self.config.engines[name], self.store)
+                engine = self._builder(name, cfg, self.store)
             except (BackendUnavailable, ModelMissing) as exc:
                 self._failures[name] = exc
                 raise
