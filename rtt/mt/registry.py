@@ -18,7 +18,7 @@ from rtt.mt.llama_batch import BatchSettings
 
 
 def build_engine(name: str, cfg: EngineConfig, store: ModelStore, batch: BatchSettings | None = None) -> MtEngine:
-    engine = _backend_engine(name, cfg, store, batch or BatchSettings())
+    engine = _backend_engine(name, cfg, store, batch) if batch is not None else _backend_engine(name, cfg, store)
     if cfg.chunk_words:
         from rtt.mt.chunked import ChunkedEngine
 
@@ -26,7 +26,7 @@ def build_engine(name: str, cfg: EngineConfig, store: ModelStore, batch: BatchSe
     return engine
 
 
-def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore, batch: BatchSettings) -> MtEngine:
+def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore, batch: BatchSettings | None = None) -> MtEngine:
     if cfg.backend == "llama":
         from rtt.mt.llama_engine import LlamaEngine
 
@@ -41,7 +41,7 @@ def _backend_engine(name: str, cfg: EngineConfig, store: ModelStore, batch: Batc
             languages=cfg.languages,
             source_insert=cfg.source_insert,
             batching=bool(cfg.batching),
-            batch=batch,
+            batch=batch or BatchSettings(),
         )
     if cfg.backend == "ctranslate2":
         from rtt.mt.ctranslate2_engine import CTranslate2Engine
