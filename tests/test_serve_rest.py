@@ -150,7 +150,9 @@ def test_overloaded_when_queue_full():
     settings = serve_settings(limits={"max_inflight_requests": 1, "max_waiting_requests": 0})
     with running_server(backend=backend, settings=settings) as srv:
         def call() -> httpx.Response:
-            return httpx.post(f"{srv.base_url}/v1/translate", json={"text": "hola", "target_lang": "en"}, timeout=30)
+            # source_lang given: auto-detection would call "hola" English and answer without the model
+            return httpx.post(f"{srv.base_url}/v1/translate", json={"text": "hola", "source_lang": "es",
+                                                                   "target_lang": "en"}, timeout=30)
 
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             results = list(pool.map(lambda _: call(), range(3)))
