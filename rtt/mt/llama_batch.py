@@ -235,7 +235,7 @@ class BatchScheduler:
             pending = seq[keep:]
             prompt = len(pending) > 1
             if plan and prompt != (len(plan[0][1]) > 1 or not plan[0][2]):
-                continue  # one kind per step (see _kind_of_step)
+                continue  # prompt chunks and sampled tokens in separate decodes (throughput effect unmeasured)
             take = pending[:room]
             if not take:
                 break
