@@ -78,6 +78,10 @@ class MtConfig(_Strict):
     # KV sequences per model (concurrent steps in one decode) and tokens each may hold.
     batch_slots: int = Field(default=16, ge=1, le=256)
     batch_slot_ctx: int = Field(default=1024, ge=256)
+    # Tokens one decode evaluates at most: running requests' next tokens first, then new
+    # prompts in chunks, so a running translation's next word never waits behind every new
+    # prompt (prefill is ~2 ms a token for Gemma 270M on 2 cores, a decode row ~5 ms).
+    batch_step_tokens: int = Field(default=512, ge=1, le=512)
 
     @field_validator("tiers")
     @classmethod
@@ -150,6 +154,35 @@ class TtsConfig(_Strict):
     voices: dict[str, str] = Field(default_factory=lambda: {"en": "piper"})
 
 
+LoadStep = Literal["refinement", "tentative", "tier", "partials"]
+LOAD_STEPS: tuple[LoadStep, ...] = ("refinement", "tentative", "tier", "partials")
+
+
+class LoadConfig(_Strict):
+    """The latency budget and what gives way when it is at risk (rtt/pipeline/load.py)."""
+
+    enabled: bool = True
+    # The budget: p95 of final latency (text input -> final, speech endpoint -> final) over the
+    # last `window_s`, across the process's sessions.
+    final_p95_ms: float = Field(default=1500.0, gt=0)
+    window_s: float = Field(default=10.0, gt=0)
+    min_samples: int = Field(default=8, ge=1)
+    # What gives way, in this order, one step each time the budget is still missed `step_s` after
+    # the last change: refinement (skipped, reason "load"), tentative (partials show committed
+    # words only, and steps that would decode only tentative words are not run), tier (a
+    # session's next utterance moves to the next cheaper tier of `tier_order` that has another
+    # engine for its direction), partials (live translation only when a sentence ends: one
+    # step a sentence instead of one per word or two).
+    steps: list[LoadStep] = Field(default_factory=lambda: list(LOAD_STEPS))
+    step_s: float = Field(default=1.0, ge=0)
+    # A step is taken back when p95 is under `recover_ratio` x the budget (or no finals were
+    # seen in the window) for `recover_s`.
+    recover_ratio: float = Field(default=0.5, gt=0, lt=1)
+    recover_s: float = Field(default=5.0, ge=0)
+    # Most expensive first; a tier not listed is never stepped down from.
+    tier_order: list[str] = Field(default_factory=lambda: ["accurate", "standard", "fast", "rule"])
+
+
 class RttConfig(_Strict):
     version: int = CONFIG_VERSION
     name: str = "default"
@@ -159,6 +192,7 @@ class RttConfig(_Strict):
     vad: VadConfig = Field(default_factory=VadConfig)
     asr: AsrConfig = Field(default_factory=AsrConfig)
     tts: TtsConfig = Field(default_factory=TtsConfig)
+    load: LoadConfig = Field(default_factory=LoadConfig)
     # Free-form section for the service (serve/ validates it with its own model).
     serve: dict[str, Any] = Field(default_factory=dict)
 

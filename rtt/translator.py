@@ -254,6 +254,10 @@ class SimultaneousTranslator:
         self.options = options
         self.policy_name = policy
         self.stabilization = stabilization
+        # Under load (rtt/pipeline/load.py): decode committed words only, no tentative tail;
+        # and, a step further, read words without a step until the sentence ends.
+        self.thin_tentative = False
+        self.defer_steps = False
         self._new_policy()
 
     def _new_policy(self) -> None:
@@ -314,9 +318,14 @@ class SimultaneousTranslator:
         engine_words = self._prepared.text_for_engine.split()
         self.policy.ctx.hints = self._prepared.hints
         new_words = engine_words[len(self.policy.source):]
+        if self.defer_steps and not source_finished:
+            # The words wait in _raw_source; the sentence's last push hands them all to the
+            # policy, whose finishing step writes the rest after what is committed.
+            return StreamUpdate([], finish_target_prefix(self.policy.committed_text, self._prepared.state,
+                                                         self.options), "", False, MtCost())
         if source_finished and self.final_engine is not None:
             return self._final_retranslation(new_words)
-        step: PolicyStep = self.policy.push(new_words, source_finished)
+        step = self._policy_step(new_words, source_finished)
         if source_finished:
             committed_text = finish_target(self.policy.committed_text, self._prepared.state, self.options)
         else:
@@ -328,6 +337,22 @@ class SimultaneousTranslator:
             )
             tentative = full[len(committed_text):].strip() if full.startswith(committed_text) else ""
         return StreamUpdate(step.committed, committed_text, tentative, step.finished, step.cost)
+
+    def _policy_step(self, new_words: list[str], source_finished: bool) -> PolicyStep:
+        if not self.thin_tentative:
+            return self.policy.push(new_words, source_finished)
+        # wait-k decodes its tentative words in the step: without them a step that would only
+        # show tentative words is not run at all.  Other policies just show none.
+        tentative = getattr(self.policy, "tentative_words", 0)
+        if tentative:
+            self.policy.tentative_words = 0  # type: ignore[attr-defined]
+        try:
+            step: PolicyStep = self.policy.push(new_words, source_finished)
+        finally:
+            if tentative:
+                self.policy.tentative_words = tentative  # type: ignore[attr-defined]
+        step.tentative = ""
+        return step
 
     def _final_retranslation(self, new_words: list[str]) -> StreamUpdate:
         # The policy sees the last words (so its partial state is complete), then the final

@@ -138,6 +138,11 @@ class PipelineBackend:
             self.load()
         return self._components
 
+    @property
+    def load_governor(self) -> Any:
+        """The process's load level (rtt/pipeline/load.py), None before the models are loaded."""
+        return getattr(self._components, "load_governor", None)
+
     def translate(
         self, texts: Sequence[str], source_lang: str, target_lang: str, **options: Any
     ) -> list[TranslationOutcome]:

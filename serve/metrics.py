@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS_MS = (50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000)
@@ -31,6 +33,33 @@ class Metrics:
             "rtt_translate_latency_ms", "REST translate latency, ms", buckets=LATENCY_BUCKETS_MS, registry=r
         )
         self.ready = Gauge("rtt_ready", "1 when models are loaded", registry=r)
+        # Capacity: how the MT stage keeps up, and what gave way under load (rtt/pipeline/load.py).
+        self.mt_steps = Counter("rtt_mt_steps", "Simultaneous MT steps run (sessions that ended)", registry=r)
+        self.mt_steps_coalesced = Counter(
+            "rtt_mt_steps_coalesced", "Word batches that waited for a running step and were read by the next one",
+            registry=r)
+        self.revisions = Counter("rtt_revisions", "Refinement outcomes", ["status", "reason"], registry=r)
+        self.notices = Counter("rtt_notices", "Notices sent to clients", ["code"], registry=r)
+        self.load_step_downs = Counter("rtt_load_step_downs", "Steps down in the load level (shared by sessions)",
+                                       ["step"], registry=r)
+        self.load_level = Gauge("rtt_load_level", "What gives way now: 0 nothing, 1 refinement, 2 + tentative"
+                                " words, 3 + the live tier", registry=r)
+        self.load_final_p95_ms = Gauge("rtt_load_final_p95_ms", "Rolling p95 of final latency the load level"
+                                       " follows", registry=r)
+
+        self._step_downs_seen: dict[str, int] = {}
+
+    def observe_load(self, governor: Any) -> None:
+        """Copy the load governor's state into the gauges and its step counts into the counter."""
+        if governor is None:
+            return
+        self.load_level.set(governor.level)
+        self.load_final_p95_ms.set(governor.p95_ms or 0.0)
+        for step, n in governor.counts.step_downs.items():
+            seen = self._step_downs_seen.get(step, 0)
+            if n > seen:
+                self.load_step_downs.labels(step).inc(n - seen)
+                self._step_downs_seen[step] = n
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

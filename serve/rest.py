@@ -235,4 +235,5 @@ async def readyz(state: StateDep) -> JSONResponse:
 @router.get("/metrics", tags=["ops"])
 async def metrics(principal: AuthDep, state: StateDep) -> PlainTextResponse:
     state.metrics.ready.set(1 if state.backend.ready else 0)
+    state.metrics.observe_load(getattr(state.backend, "load_governor", None))
     return PlainTextResponse(state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -167,6 +167,7 @@ class ManagedSession:
             await asyncio.wait_for(self.session.close(drain=drain), max(1.0, deadline - time.monotonic()))
         except Exception as exc:  # closing must not leak the session
             log.warning("session %s close: %s", self.id, type(exc).__name__)
+        self._count_steps()
         pump = self._tasks[0] if self._tasks else None
         if pump is not None:
             try:
@@ -178,6 +179,11 @@ class ManagedSession:
         self.state = "closed"
         self._done.set()
         await self.manager._forget(self)
+
+    def _count_steps(self) -> None:
+        mt = (getattr(self.session, "stats", None) or {}).get("mt") or {}
+        self.manager.metrics.mt_steps.inc(mt.get("steps", 0))
+        self.manager.metrics.mt_steps_coalesced.inc(mt.get("merged_items", 0))
 
     async def wait_closed(self) -> None:
         await self._done.wait()
@@ -363,6 +369,10 @@ class ManagedSession:
                     msg.seq = self.accounted_seq
                 if isinstance(event, ev.FinalTranslation):
                     self._record_final(event)
+                elif isinstance(event, ev.RevisedTranslation):
+                    metrics.revisions.labels(event.status, event.reason).inc()
+                elif isinstance(event, ev.Notice):
+                    metrics.notices.labels(event.code).inc()
                 if isinstance(msg, Error):
                     metrics.errors.labels(msg.code, self.transport).inc()
                 before = self.outbox.dropped
@@ -376,7 +386,7 @@ class ManagedSession:
             self._put(Error(code="INTERNAL", message="the session's event stream failed", fatal=True))
 
     def _record_final(self, event: ev.FinalTranslation) -> None:
-        lat = event.latency_ms.get("endpoint_to_final") or event.latency_ms.get("total")
+        lat = event.latency_ms.get("endpoint_to_final", event.latency_ms.get("input_to_final"))
         if lat is not None:
             self.manager.metrics.final_latency_ms.observe(lat)
         self.manager.transcripts.add(

@@ -78,3 +78,92 @@ def test_concurrent_requests_all_finish_and_identical_ones_agree(shared_data):
     finally:
         plain.close()
         batched.close()
+
+
+def test_a_refinement_never_delays_a_live_step_beyond_the_step_in_flight(shared_data):
+    """Counted, not timed: steps between a live request's submission and its first decode."""
+    from rtt.datasets import flores
+    from rtt.mt.llama_batch import PARTIAL, REFINE
+
+    _plain, batched = _engines(*MODELS[1])
+    _plain.close()
+    try:
+        scheduler = batched.batcher()
+        tok = batched._llm.tokenize
+        lines = flores("de", "en").sources[:6]
+        background = [tok(("Translate: " + " ".join(lines[i:i + 3])).encode(), add_bos=True) for i in range(2)]
+        progress = [0, 0]
+
+        def refine(i: int) -> None:
+            for _ in zip(range(24), scheduler.stream(background[i], priority=REFINE), strict=False):
+                progress[i] += 1
+
+        threads = [threading.Thread(target=refine, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        while not any(progress):  # both are running their prompt chunks
+            threading.Event().wait(0.01)
+        for line in lines[3:6]:  # live steps arrive while the background work is running
+            stream = scheduler.stream(tok(line.encode(), add_bos=True), priority=PARTIAL)
+            next(stream)
+            stream.close()
+        for t in threads:
+            t.join(120)
+        assert progress == [24, 24]
+        assert scheduler.stats.max_live_wait_steps <= 1
+    finally:
+        batched.close()
+
+
+def test_many_sessions_on_one_batched_engine_each_get_one_final_per_sentence_in_order(shared_data):
+    """Eight text sessions typing at once through the real Translator with mt.batching on."""
+    import asyncio
+
+    from rtt.config import load_config
+    from rtt.datasets import paired
+    from rtt.models.store import ModelStore
+    from rtt.pipeline import events as ev
+    from rtt.pipeline.components import Components
+    from rtt.pipeline.session import Session, SessionOptions
+
+    if not ModelStore().is_ready("gemma3-270m-q4km-latin"):
+        pytest.skip("gemma3-270m-q4km-latin not assembled; run `rtt models pull`")
+    config = load_config()
+    config = config.model_copy(update={"mt": config.mt.model_copy(update={"batching": True, "refine_tier": None})})
+    components = Components(config)
+    pool = [s for s in paired("tatoeba", "de", "en").sources if 4 <= len(s.split()) <= 8]
+
+    async def one(i: int) -> tuple[list[str], list[ev.FinalTranslation]]:
+        sentences = pool[2 * i:2 * i + 2]
+        session = Session(components, SessionOptions(source_lang="de", target_lang="en"))
+        await session.start()
+        finals: list[ev.FinalTranslation] = []
+
+        async def read() -> None:
+            async for e in session.events():
+                if isinstance(e, ev.FinalTranslation):
+                    finals.append(e)
+
+        reader = asyncio.create_task(read())
+        for sentence in sentences:
+            words = sentence.split()
+            for j, w in enumerate(words):
+                await session.push_text(w, final=j == len(words) - 1)
+                await asyncio.sleep(0.05)
+        await session.close()
+        await reader
+        return sentences, finals
+
+    async def main() -> list[tuple[list[str], list[ev.FinalTranslation]]]:
+        return list(await asyncio.gather(*(one(i) for i in range(8))))
+
+    try:
+        results = asyncio.run(main())
+        engine = getattr(components.translator.engine_for("de", "en"), "inner", None)  # under ChunkedEngine
+        assert engine is not None and engine.batching and engine.batcher().stats.max_batch_requests >= 2  # they shared decodes
+    finally:
+        components.close()
+    for sentences, finals in results:
+        assert [f.source_text for f in finals] == sentences  # one final per sentence, in order
+        assert [f.utterance_id for f in finals] == sorted(f.utterance_id for f in finals)
+        assert all(f.text.strip() for f in finals)

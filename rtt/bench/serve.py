@@ -80,8 +80,10 @@ def rss_mb(pid: int) -> dict[str, float]:
 class ServerProcess:
     """``rtt serve`` in a subprocess with limits opened up for the load test."""
 
-    def __init__(self, config_path: Path | None) -> None:
+    def __init__(self, config_path: Path | None, mt_overrides: dict[str, Any] | None = None) -> None:
         raw = yaml.safe_load((config_path or DEFAULT_CONFIG_PATH).read_text())
+        if mt_overrides:  # one arm of a comparison, e.g. {"batching": False}
+            raw["mt"] = {**raw.get("mt", {}), **mt_overrides}
         serve = dict(raw.get("serve") or {})
         serve.update({
             "limits": {"concurrent_sessions": 512, "requests_per_minute": 1_000_000,
@@ -349,16 +351,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--config", help="rtt config to serve (default: the packaged default)")
     p.add_argument("--url", help="bench a running server instead of starting one")
     p.add_argument("--text-levels", default="1,4,16,64")
-    p.add_argument("--speech-levels", default="1,2,4")
+    p.add_argument("--speech-levels", default=None, help="default 1,2,4 (--compare-batching: 1,2,4,8)")
     p.add_argument("--sentences", type=int, default=2, help="sentences per text session")
     p.add_argument("--word-delay", type=float, default=0.25, help="seconds between typed words")
-    p.add_argument("--directions", default="es-en,de-en",
-                   help="comma-separated source-target pairs; every level runs once per direction")
+    p.add_argument("--directions", default=None,
+                   help="comma-separated source-target pairs; every level runs once per direction (default es-en,de-en;"
+                        " --compare-batching: de-en,en-de, speech in the first)")
     p.add_argument("--out", type=Path, default=None, help=f"default {DEFAULT_OUT} (soak: reports/serve/soak.json)")
     p.add_argument("--soak", type=float, metavar="MINUTES",
                    help="instead of the load levels: a soak with random abrupt drops and resumes (rtt/bench/soak.py)")
     p.add_argument("--soak-text", type=int, default=64, help="text sessions of the soak")
     p.add_argument("--soak-speech", type=int, default=4, help="speech sessions of the soak")
+    p.add_argument("--compare-batching", action="store_true",
+                   help="instead of the load levels: mt.batching on and off side by side (rtt/bench/batching.py);"
+                        " --text-levels, --speech-levels and --directions apply (default text de-en,en-de"
+                        " at 1,4,16,64, speech de-en at 1,2,4,8)")
     p.set_defaults(func=_cli)
 
 
@@ -389,8 +396,21 @@ def _cli(args: argparse.Namespace) -> int:
         soak = run_soak(args.soak, out, args.config, args.soak_text, args.soak_speech, url=args.url)
         print(f"wrote {out}; nothing lost or duplicated: {soak['nothing_lost']}")
         return 0 if soak["nothing_lost"] else 1
+    if args.compare_batching:
+        from rtt.bench.batching import DEFAULT_OUT as BATCHING_OUT
+        from rtt.bench.batching import run_compare
+
+        if args.url:
+            raise SystemExit("rtt bench serve: error: --compare-batching starts its own two servers (no --url)")
+        out = args.out or BATCHING_OUT
+        dirs = _directions(args.directions or "de-en,en-de")
+        compared = run_compare(out, args.config, _ints(args.text_levels), _ints("1,2,4,8" if args.speech_levels is None else args.speech_levels),
+                               dirs, dirs[0], args.sentences, args.word_delay)
+        print(f"wrote {out}; nothing lost: {compared['nothing_lost']}")
+        return 0 if compared["nothing_lost"] else 1
     args.out = args.out or DEFAULT_OUT
-    report = run_serve_bench(args.out, args.config, _ints(args.text_levels), _ints(args.speech_levels), args.sentences,
-                             args.word_delay, url=args.url, directions=_directions(args.directions))
+    report = run_serve_bench(args.out, args.config, _ints(args.text_levels), _ints("1,2,4" if args.speech_levels is None else args.speech_levels),
+                             args.sentences, args.word_delay, url=args.url,
+                             directions=_directions(args.directions or "es-en,de-en"))
     print(f"wrote {args.out}; nothing lost: {report['nothing_lost']}")
     return 0 if report["nothing_lost"] else 1

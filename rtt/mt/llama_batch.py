@@ -7,11 +7,19 @@ each of N sequences in one call costs little more than one (measured with these 
 1.4-1.5x tokens/s at 4 sessions, identical greedy outputs).
 
 How it works (vLLM's scheduler in miniature): a :class:`BatchScheduler` owns a context with
-``slots`` KV sequences in one unified buffer and a thread that runs steps.  A caller asks for a
-token stream (:meth:`BatchScheduler.stream`); each ``next()`` marks its request as wanting work.
-Each step the thread takes every request that wants work, highest priority first (finals, then
-partials), gives each its pending tokens (the rest of its prompt, in chunks, or the token it
-sampled last), runs one ``llama_decode`` and hands each finished request its next greedy token.
+``slots`` KV sequences and a thread that runs steps.  A caller asks for a token stream
+(:meth:`BatchScheduler.stream`); each ``next()`` marks its request as wanting work.  Each step
+the thread takes every request that wants work, highest priority first (finals, then partials),
+gives each its pending tokens (the rest of its prompt, in chunks of what fits in ``n_batch``, or
+the token it sampled last: prompts and single tokens share one decode, so the tokens of running
+requests ride along with a new prompt), runs one ``llama_decode`` and hands each finished
+request its next greedy token.  The requests that just got a token are given up to one window
+to ask for the next before the following step starts, so they stay in one decode instead of
+splitting into a few that each pay for reading the weights.
+
+Background work (the refinement pass) comes in at the lowest priority, ``REFINE``: it runs only
+in steps with no live work, at most ``refine_chunk`` tokens a step, so a live step that arrives
+while it runs waits at most that one step (counted in ``tests/test_mt_llama_batch.py``).
 
 A request is placed in the free slot whose cached tokens share the longest prefix with its
 prompt, so the previous step of the same sentence (same instructions, same source so far) is
@@ -37,7 +45,7 @@ from rtt.mt.llama_kv import greedy_token
 log = logging.getLogger("rtt.mt")
 
 # Priorities: lower runs first.  A final's step decides when a caption is done.
-FINAL, PARTIAL = 0, 1
+FINAL, PARTIAL, REFINE = 0, 1, 2
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -56,6 +64,7 @@ class BatchSettings:
     slots: int = 16
     slot_ctx: int = 1024
     window_ms: float = 10.0
+    step_tokens: int = 512
 
 
 @dataclass
@@ -77,6 +86,9 @@ class _Request:
     done: bool = False
     out: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     submitted: float = field(default_factory=time.monotonic)
+    # Step counts (BatchStats.steps) when it was submitted and when it was first evaluated.
+    submitted_step: int = 0
+    first_step: int | None = None
 
     def sequence(self) -> list[int]:
         return self.prompt + self.generated
@@ -89,6 +101,9 @@ class BatchStats:
     requests: int = 0
     max_batch_requests: int = 0
     requests_per_step: float = 0.0  # running mean
+    # Most steps that ran between a live request's submission and the first step that
+    # evaluated it (0: the next step did; 1: it waited for the one in flight).
+    max_live_wait_steps: int = 0
 
     def add(self, n_requests: int, n_tokens: int) -> None:
         self.steps += 1
@@ -101,7 +116,8 @@ class BatchScheduler:
     """Continuous batching over one llama.cpp model (see the module docstring)."""
 
     def __init__(self, llm: Any, *, slots: int = 16, ctx_per_slot: int = 1024, n_batch: int = 512,
-                 threads: int | None = None, window_ms: float = 10.0, name: str = "llama") -> None:
+                 threads: int | None = None, window_ms: float = 10.0, name: str = "llama",
+                 refine_chunk: int = 16, step_tokens: int | None = None) -> None:
         import llama_cpp
         from llama_cpp import _internals
         from llama_cpp._utils import suppress_stdout_stderr
@@ -127,6 +143,10 @@ class BatchScheduler:
         self.n_batch = n_batch
         self.ctx_per_slot = ctx_per_slot
         self.window_s = window_ms / 1000.0
+        self.refine_chunk = refine_chunk
+        # Tokens a step evaluates at most (one request always gets in): with it, the tokens of
+        # running requests do not wait behind the whole prompts of new ones.
+        self.step_tokens = min(step_tokens or n_batch, n_batch)
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
         self._slots = [_Slot(i) for i in range(slots)]
         self._active: list[_Request] = []
@@ -145,6 +165,7 @@ class BatchScheduler:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the batch scheduler is closed")
+            req.submitted_step = self.stats.steps
             self._active.append(req)
         try:
             while len(req.sequence()) < self.ctx_per_slot:
@@ -179,10 +200,17 @@ class BatchScheduler:
     # -- the owner thread ---------------------------------------------------------------------
     def _run(self) -> None:
         last_step = 0.0
+        returning: list[_Request] = []  # got a token last step: about to ask for the next
         while True:
             with self._cond:
                 while not self._closed and not any(r.wanting for r in self._active):
                     self._cond.wait()
+                deadline = time.monotonic() + self.window_s
+                while not self._closed and any(not r.wanting and not r.done for r in returning):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 if self._closed:
                     for r in self._active:
                         r.out.put(RuntimeError("the batch scheduler closed"))
@@ -192,8 +220,9 @@ class BatchScheduler:
                 # the other sessions' steps a moment to join this one.
                 time.sleep(self.window_s)
             with self._cond:
+                # By priority; within one, running requests (one token each) before new prompts.
                 ready = sorted((r for r in self._active if r.wanting and not r.done),
-                               key=lambda r: (r.priority, r.submitted))
+                               key=lambda r: (r.priority, not r.generated, r.submitted))
                 plan = self._plan(ready)
             try:
                 self._step(plan)
@@ -205,12 +234,14 @@ class BatchScheduler:
                     req.wanting = False
                     if req.slot is not None:
                         self._reset_slot(req.slot)
+            # (background requests may sit in their pause callback: not worth waiting for)
+            returning = [req for req, _, last in plan if last and req.priority < REFINE]
             last_step = time.monotonic()
 
     def _place(self, req: _Request) -> _Slot | None:
         free = [s for s in self._slots if not s.busy]
-        if not free:
-            return None
+        if not free or (req.priority >= REFINE and len(free) <= len(self._slots) // 2):
+            return None  # background work never takes the slots live work needs
         seq = req.sequence()
         best = max(free, key=lambda s: (common_prefix(s.tokens, seq), -s.last_used))
         best.busy = True
@@ -220,8 +251,13 @@ class BatchScheduler:
     def _plan(self, ready: list[_Request]) -> list[tuple[_Request, list[int], bool]]:
         """(request, tokens to evaluate now, whether its last one yields the next token)."""
         plan: list[tuple[_Request, list[int], bool]] = []
-        room = self.n_batch
+        room = self.step_tokens
         for req in ready:
+            if room <= 0:
+                break
+            refine = req.priority >= REFINE
+            if refine and any(r.priority < REFINE for r, _, _ in plan):
+                break  # background work only in steps without live work (ready is sorted)
             slot = req.slot or self._place(req)
             if slot is None:
                 continue  # every slot is taken: it waits for the next step
@@ -233,10 +269,7 @@ class BatchScheduler:
                 self._lib.llama_memory_seq_rm(self._mem, slot.seq_id, keep, -1)
                 del slot.tokens[keep:]
             pending = seq[keep:]
-            prompt = len(pending) > 1
-            if plan and prompt != (len(plan[0][1]) > 1 or not plan[0][2]):
-                continue  # prompt chunks and sampled tokens in separate decodes (throughput effect unmeasured)
-            take = pending[:room]
+            take = pending[:min(room, self.refine_chunk) if refine else room]
             if not take:
                 break
             plan.append((req, take, len(take) == len(pending)))
@@ -267,6 +300,12 @@ class BatchScheduler:
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
         self.stats.add(len(plan), n)
+        for req, _, _ in plan:
+            if req.first_step is None:
+                req.first_step = self.stats.steps
+                if req.priority < REFINE:
+                    wait = req.first_step - req.submitted_step - 1
+                    self.stats.max_live_wait_steps = max(self.stats.max_live_wait_steps, wait)
         for req, tokens, _last in plan:
             assert req.slot is not None
             req.slot.tokens.extend(tokens)

@@ -15,7 +15,8 @@ Why this shape:
 * A request with a ``pause`` callback is background work (the refinement pass): the prompt is
   evaluated in chunks and each token in its own step, the engine lock is released between them
   and ``pause`` runs there, so a live step on the same model waits at most one chunk, never a
-  whole sentence, and never deadlocks against a paused background job.
+  whole sentence, and never deadlocks against a paused background job.  With ``batching`` it
+  goes to the model's scheduler at its lowest priority instead (rtt/mt/llama_batch.py).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 from rtt.errors import BackendUnavailable, ModelMissing
 from rtt.languages import LANGUAGES
 from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
-from rtt.mt.llama_batch import FINAL, PARTIAL, BatchScheduler, BatchSettings, common_prefix
+from rtt.mt.llama_batch import FINAL, PARTIAL, REFINE, BatchScheduler, BatchSettings, common_prefix
 from rtt.mt.llama_kv import REFRESH_ALL, SourceInsertCache, greedy_token
 from rtt.mt.prompts import PROMPTS, PromptFormat, detect_prompt
 from rtt.mt.repetition import find_loop
@@ -144,7 +145,8 @@ class LlamaEngine:
             if self._batcher is None:
                 b = self._batch_settings
                 self._batcher = BatchScheduler(self._llm, slots=b.slots, ctx_per_slot=b.slot_ctx,
-                                               threads=self.threads, window_ms=b.window_ms, name=self.name)
+                                               threads=self.threads, window_ms=b.window_ms, name=self.name,
+                                               step_tokens=b.step_tokens)
             return self._batcher
 
     def close(self) -> None:
@@ -186,6 +188,9 @@ class LlamaEngine:
         tokens = llm.tokenize(self.prompt.render(request).encode("utf-8"), add_bos=True, special=True)
         cached = common_prefix(llm._input_ids[: llm.n_tokens].tolist(), tokens[:-1])
         pause = self._background_pause(request)
+        if pause is not None and self.batching:
+            stream = self.batcher().stream(tokens, priority=REFINE, repeat_penalty=self.repeat_penalty)
+            return _paused(stream, pause), len(tokens), 0
         if pause is not None:
             return self._background_tokens(tokens, pause), len(tokens), cached
         if self.batching:
@@ -276,3 +281,20 @@ class LlamaEngine:
                 complete = True
                 break
         return generated, text, complete, ttft
+
+
+def _paused(stream: Iterator[int], pause: Callable[[], None]) -> Iterator[int]:
+    """``stream`` with ``pause`` called before each token is asked for: background work waits
+    (or is cancelled) in its own thread while live work holds the gate, never in the scheduler."""
+    try:
+        while True:
+            pause()
+            try:
+                tok = next(stream)
+            except StopIteration:
+                return
+            yield tok
+    finally:
+        closer = getattr(stream, "close", None)
+        if closer is not None:
+            closer()

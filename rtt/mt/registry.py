@@ -68,7 +68,8 @@ class EngineRegistry:
     ) -> None:
         self.config = config
         self.store = store or ModelStore()
-        batch = BatchSettings(config.batch_slots, config.batch_slot_ctx, config.batch_window_ms)
+        batch = BatchSettings(config.batch_slots, config.batch_slot_ctx, config.batch_window_ms,
+                              config.batch_step_tokens)
         self._builder = builder or (lambda name, cfg, store: build_engine(name, cfg, store, batch))
         self._engines: dict[str, MtEngine] = {}
         self._failures: dict[str, Exception] = {}

@@ -16,6 +16,7 @@ from rtt.asr.base import AsrEngine
 from rtt.config import RttConfig, load_config
 from rtt.models.store import ModelStore
 from rtt.mt.priority import ForegroundGate
+from rtt.pipeline.load import LoadGovernor
 from rtt.vad.base import Vad
 from rtt.vad.pool import VadPool
 
@@ -68,6 +69,8 @@ class Components:
         # Live inference (ASR decodes, MT steps) holds it; the refinement pass yields to it.
         # An injected translator that brings its own gate shares that one.
         self.gate: ForegroundGate = getattr(translator, "gate", None) or ForegroundGate()
+        # Shared by every session: what gives way when finals miss the latency budget.
+        self.load_governor = LoadGovernor(config.load)
         self._translator = _Lazy(self._load_translator)
         self._asr = _Lazy(self._load_asr)
         self._tts = _Lazy(self._load_tts)

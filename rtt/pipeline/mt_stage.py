@@ -74,6 +74,8 @@ class MtStage:
         on_final: Callable[[FinalTranslation], None],
         tag: str,
         refine: Callable[[Any, FinalTranslation], None] | None = None,
+        thin: Callable[[], bool] | None = None,
+        defer: Callable[[], bool] | None = None,
     ) -> None:
         self.queue: asyncio.Queue[SourceWords | None] = asyncio.Queue()
         self.translator_for = translator_for
@@ -83,6 +85,10 @@ class MtStage:
         self.emit = emit
         self.on_final = on_final
         self.refine = refine
+        # True while the load level thins tentative words (rtt/pipeline/load.py).
+        self.thin = thin or (lambda: False)
+        # True while non-final steps wait for the sentence's end (the load's "partials" step).
+        self.defer = defer or (lambda: False)
         self.tag = tag
         self._open: dict[int, _Open] = {}
         self._released = asyncio.Event()  # cleared while the ASR stage holds non-final steps
@@ -180,6 +186,7 @@ class MtStage:
         t_queue = self.now_ms()
         t0 = time.perf_counter()
         used_speculation = False
+        deferred = False
         if state.translator is None:
             committed_text, tentative, source_read = " ".join(state.source), "", len(state.source)
             committed = new_words
@@ -195,6 +202,9 @@ class MtStage:
                 used_speculation = True
                 self.stats["speculations_used"] += 1
             else:
+                if hasattr(state.translator, "thin_tentative"):
+                    state.translator.thin_tentative = self.thin()
+                    deferred = state.translator.defer_steps = self.defer() and not item.final
                 update = await asyncio.to_thread(state.translator.push, item.text, item.final)
             committed_text = update.committed_text if update else ""
             tentative = update.tentative if update else ""
@@ -209,7 +219,7 @@ class MtStage:
         for w in committed:
             state.words.append(TargetWord(w, source_read, now))
         if not item.final:
-            if self.partial_results:
+            if self.partial_results and not deferred:
                 self.emit(PartialTranslation(item.utterance_id, committed_text, tentative, source_read, now))
             return
         self._open.pop(item.utterance_id, None)

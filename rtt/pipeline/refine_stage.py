@@ -8,7 +8,9 @@ utterances and never delays the next utterance's partials or final.
 
 Waiting jobs are bounded (``capacity``): when the speaker produces sentences faster than the
 machine refines them, the oldest waiting one is skipped, so the backlog (and the lag of the
-revisions that do arrive) cannot grow without limit.  Every job ends in exactly one event.
+revisions that do arrive) cannot grow without limit.  While the process is over its latency
+budget (:mod:`rtt.pipeline.load`, ``shed``), jobs are skipped instead of run.  Every job ends in
+exactly one event; a skipped one says why in ``reason``, one of :data:`SKIP_REASONS`.
 """
 
 from __future__ import annotations
@@ -25,8 +27,14 @@ from typing import Any
 
 from rtt.mt.priority import Cancelled
 from rtt.pipeline.events import Event, FinalTranslation, RevisedTranslation
+from rtt.pipeline.load import LOAD_REASON
 
 log = logging.getLogger("rtt.pipeline")
+
+# Why a revision was skipped (RevisedTranslation.reason): the service was over its latency
+# budget; a newer sentence took the place of a waiting one; the session closed first; the
+# refinement engine failed (logged); the sentence had nothing to refine.
+SKIP_REASONS = (LOAD_REASON, "backlog", "session_closed", "error", "nothing_to_refine")
 
 
 @dataclass
@@ -38,8 +46,9 @@ class _Job:
 
 class RefineStage:
     def __init__(self, *, capacity: int, now_ms: Callable[[], float], emit: Callable[[Event], None], tag: str,
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None, shed: Callable[[], bool] | None = None) -> None:
         self.capacity = capacity
+        self.shed = shed or (lambda: False)
         # The process's low-priority background thread (ForegroundGate.background_executor);
         # None: the event loop's default pool (tests).
         self.executor = executor
@@ -59,9 +68,13 @@ class RefineStage:
                 endpoint = final.at_ms - final.latency_ms[key]
                 break
         self.stats["offered"] += 1
+        job = _Job(translator, final, endpoint)
+        if self.shed():
+            self._skip(job, LOAD_REASON)
+            return
         if len(self._pending) >= self.capacity:
-            self._skip(self._pending.popleft(), "refinement backlog full: a newer sentence took its place")
-        self._pending.append(_Job(translator, final, endpoint))
+            self._skip(self._pending.popleft(), "backlog")
+        self._pending.append(job)
         self._wake.set()
 
     def close(self) -> None:
@@ -73,7 +86,7 @@ class RefineStage:
         """Stop now: the job in flight is abandoned at its next token, waiting ones are skipped."""
         self._cancel.set()
         while self._pending:
-            self._skip(self._pending.popleft(), "session closed")
+            self._skip(self._pending.popleft(), "session_closed")
         self.close()
 
     async def run(self) -> None:
@@ -85,21 +98,24 @@ class RefineStage:
                 await self._wake.wait()
                 continue
             job = self._pending.popleft()
+            if self.shed():  # it waited while the load rose
+                self._skip(job, LOAD_REASON)
+                continue
             t0 = time.perf_counter()
             try:
                 loop = asyncio.get_running_loop()
                 revision = await loop.run_in_executor(self.executor, job.translator.revise, self._cancel)
             except Cancelled:
-                self._skip(job, "session closed")
+                self._skip(job, "session_closed")
                 continue
-            except Exception as exc:  # the fast final stands; the client learns why
+            except Exception:  # the fast final stands; the client learns why
                 log.exception("%s utt=%d refinement failed", self.tag, job.final.utterance_id)
-                self._skip(job, f"refinement failed: {exc}")
+                self._skip(job, "error")
                 continue
             # Wall time of the job, pauses for live work included (not its compute).
             wall = (time.perf_counter() - t0) * 1000
             if revision is None:
-                self._skip(job, "nothing to refine")
+                self._skip(job, "nothing_to_refine")
                 continue
             self.stats["wall_ms"] += wall
             status = "revised" if revision.changed else "unchanged"
@@ -109,6 +125,7 @@ class RefineStage:
 
     def _skip(self, job: _Job, reason: str) -> None:
         self.stats["skipped"] += 1
+        self.stats[f"skipped_{reason}"] = self.stats.get(f"skipped_{reason}", 0) + 1
         self.emit(self._event(job, job.final.text, "skipped", reason=reason))
 
     def _event(self, job: _Job, text: str, status: str, *, engine: str = "", reason: str = "",

@@ -25,7 +25,8 @@ from rtt.pipeline.asr_stage import AsrStage, SourceWords
 from rtt.pipeline.audio_stage import AudioChunk, AudioStage, Control
 from rtt.pipeline.channel import EventChannel
 from rtt.pipeline.components import Components
-from rtt.pipeline.events import ErrorEvent, Event, FinalTranslation
+from rtt.pipeline.events import ErrorEvent, Event, FinalTranslation, Notice
+from rtt.pipeline.load import MESSAGES, STEP_DOWN, STEP_UP, cheaper_tier
 from rtt.pipeline.mt_stage import MtStage
 from rtt.pipeline.options import SessionOptions
 from rtt.pipeline.refine_stage import RefineStage
@@ -56,7 +57,11 @@ class Session:
         self._started = False
         self._closed = False
         self._paused = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._vad: Any = None  # borrowed from components.vads, given back by close()
+        # Load steps this session's client was told about (rtt/pipeline/load.py).
+        self._announced: set[str] = set()
+        self._live_tiers: dict[tuple[str, str], str] = {}
         self.audio: AudioStage | None = None
         self.asr: AsrStage | None = None
         self.mt: MtStage | None = None
@@ -78,13 +83,81 @@ class Session:
         # sentence and a speech utterance in flight together never share policy state.
         o = self.options
         return self.components.translator.simultaneous(
-            src, tgt, policy=o.policy, stabilization=o.stabilization, tier=o.tier,
+            src, tgt, policy=o.policy, stabilization=o.stabilization, tier=self._live_tier(src, tgt),
             glossary=o.glossary, formality=o.formality, punctuation=o.punctuation,
             refine_tier=self.components.config.mt.refine_tier if self.refine is not None else None,
         )
 
+    # -- load (rtt/pipeline/load.py) ---------------------------------------------------------------
+    def _live_tier(self, src: str, tgt: str) -> str | None:
+        """The session's tier, or a cheaper one while the load level steps tiers down; a change
+        is announced when the utterance that uses it starts (runs in a worker thread)."""
+        requested = self.options.tier or self.components.config.mt.default_tier
+        tier = requested
+        if self.components.load_governor.sheds("tier"):
+            tier = self._cheaper_tier(requested, src, tgt) or requested
+        before = self._live_tiers.get((src, tgt), requested)
+        self._live_tiers[(src, tgt)] = tier
+        if tier != before:
+            code = "LOAD_TIER_UP" if tier == requested else "LOAD_TIER_DOWN"
+            why = "the load eased" if tier == requested else "the service is under load"
+            self._loop_emit(Notice(code, f"{why}: {src}->{tgt} is translated by tier {tier!r} (was {before!r})",
+                                   self.now_ms()))
+        return tier
+
+    def _cheaper_tier(self, tier: str, src: str, tgt: str) -> str | None:
+        translator = self.components.translator
+        engine_for = getattr(translator, "engine_for", None)
+        if engine_for is None:
+            return None
+
+        def engine_name(t: str) -> str | None:
+            try:
+                return str(engine_for(src, tgt, t, self.options.formality).name)
+            except Exception:  # the tier does not serve this direction
+                return None
+
+        current = engine_name(tier)
+        return cheaper_tier(list(self.components.config.load.tier_order), tier,
+                            lambda t: engine_name(t) not in (None, current))
+
+    def _loop_emit(self, event: Event) -> None:
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(self._emit, event)
+        else:
+            self._emit(event)
+
+    def _announce_load(self) -> None:
+        """Tell the client once when refinement or tentative words give way or come back."""
+        governor = self.components.load_governor
+        mine = {"refinement": self.refine is not None, "tentative": self.options.partial_results,
+                "partials": self.options.partial_results}
+        for step, applies in mine.items():
+            if not applies:
+                continue
+            now_on = governor.sheds(step)
+            if now_on and step not in self._announced:
+                self._announced.add(step)
+                self._emit(Notice(STEP_DOWN[step], MESSAGES[step], self.now_ms()))
+            elif not now_on and step in self._announced:
+                self._announced.discard(step)
+                self._emit(Notice(STEP_UP[step], f"the load eased: {step} is back", self.now_ms()))
+
+    def _emit_mt(self, event: Event) -> None:
+        self._announce_load()
+        self._emit(event)
+
+    def _refine_or_shed(self, translator: Any, final: FinalTranslation) -> None:
+        assert self.refine is not None
+        self._announce_load()
+        self.refine.offer(translator, final)
+
     def _on_final_translation(self, final: FinalTranslation) -> None:
-        self._emit(final)
+        latency = final.latency_ms.get("endpoint_to_final", final.latency_ms.get("input_to_final"))
+        if latency is not None:
+            self.components.load_governor.observe(latency)
+        self._emit_mt(final)
         if self.tts is not None:
             self.tts.queue.put_nowait(final)
         log.info("%s utt=%d final %s->%s latency=%s", self.tag, final.utterance_id, final.source_lang,
@@ -97,6 +170,7 @@ class Session:
         self._started = True
         o = self.options
         self._t0 = time.monotonic()
+        self._loop = asyncio.get_running_loop()
         self._decoder = AudioDecoder(o.audio_format, o.sample_rate)
         vad = await asyncio.to_thread(self.components.vads.acquire) if o.vad else None
         self._vad = vad
@@ -104,12 +178,16 @@ class Session:
         self.audio = AudioStage(vad, cfg.vad, now_ms=self.now_ms, emit=self._emit, next_utterance_id=self._next_id,
                                 timeline=self._timeline, tag=self.tag)
         if o.refinement is not False and cfg.mt.refine_tier and not cfg.mt.final_tier:
+            governor = self.components.load_governor
             self.refine = RefineStage(capacity=cfg.mt.refine_queue, now_ms=self.now_ms, emit=self._emit, tag=self.tag,
-                                      executor=self.components.gate.background_executor())
+                                      executor=self.components.gate.background_executor(),
+                                      shed=lambda: governor.sheds("refinement"))
         self.mt = MtStage(self._translator_for, target_lang=lambda: self.options.target_lang,
-                          partial_results=o.partial_results, now_ms=self.now_ms, emit=self._emit,
+                          partial_results=o.partial_results, now_ms=self.now_ms, emit=self._emit_mt,
                           on_final=self._on_final_translation, tag=self.tag,
-                          refine=self.refine.offer if self.refine is not None else None)
+                          refine=self._refine_or_shed if self.refine is not None else None,
+                          thin=lambda: self.components.load_governor.sheds("tentative"),
+                          defer=lambda: self.components.load_governor.sheds("partials"))
         asr_cfg = StreamingAsrConfig(
             task="translate" if o.mode == "direct" else "transcribe",
             beam_size_partial=cfg.asr.beam_size_partial,
