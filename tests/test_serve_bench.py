@@ -48,3 +48,33 @@ def test_bench_soak_counts_finals_across_abrupt_drops(tmp_path: Path) -> None:
     assert text["finals_owed"] > 20 and text["lost"] == 0 and text["duplicated"] == 0, text
     assert speech["finals_owed"] > 0 and speech["lost"] == 0 and speech["duplicated"] == 0, speech
     assert report["nothing_lost"] is True and "| text | 6 |" in out.with_suffix(".md").read_text()
+
+
+def test_compare_batching_reads_the_servers_counters_and_tables_both_arms() -> None:
+    """The comparison's bookkeeping on the service's real /metrics exposition (no servers run)."""
+    from rtt.bench.batching import markdown, parse_counters
+    from serve.metrics import Metrics
+
+    m = Metrics()
+    m.mt_steps.inc(7)
+    m.mt_steps_coalesced.inc(3)
+    m.revisions.labels("skipped", "load").inc(2)
+    m.revisions.labels("skipped", "backlog").inc(5)
+    m.load_step_downs.labels("refinement").inc()
+    m.load_step_downs.labels("partials").inc()
+    counters = parse_counters(m.render().decode())
+    assert counters == {"mt_steps": 7, "steps_coalesced": 3, "step_downs": 2, "refinements_skipped_load": 2}
+
+    def row(arm: str, p50: float, first: bool) -> dict:
+        return {"direction": "de-en", "kind": "text", "concurrency": 16, "arm": arm, "first": first,
+                "finals_received": 32, "finals_expected": 32, "lost": 0, "errors": 0,
+                "client_final_latency_ms": {"p50": p50, "p95": p50 * 2}, "server_latency_ms": {"p50": p50, "p95": p50 * 2},
+                "finals_per_s": 32 / p50, "rss_mb": 3000.0, **counters}
+
+    report = {"settings": {"transport": "WebSocket", "text_data": "t", "sentences_per_session": 2, "word_delay_s": 0.25,
+                           "speech_data": "s", "order": "alternating"},
+              "machine": {"cpu_count": 2, "date": "d"}, "load_average_before": [0.1], "config": "c",
+              "levels": [row("batched", 500.0, True), row("unbatched", 1000.0, False)]}
+    md = markdown(report)
+    assert "| de-en | text | 16 | batched | yes | 32/32 |" in md
+    assert "| de-en | text | 16 | 0.50 | 0.50 | 2.00 |" in md  # batched / unbatched ratios

@@ -48,6 +48,11 @@ def scrape(url: str) -> dict[str, float]:
         text = httpx.get(f"{url}/metrics", timeout=10).text
     except httpx.HTTPError:
         return {}
+    return parse_counters(text)
+
+
+def parse_counters(text: str) -> dict[str, float]:
+    """The COUNTERS of a Prometheus text exposition, each summed over its label sets."""
     out = dict.fromkeys(COUNTERS, 0.0)
     for line in text.splitlines():
         if line.startswith("#"):
@@ -167,7 +172,9 @@ def markdown(report: dict[str, Any]) -> str:
         f" {s['sentences_per_session']} sentences a session typed {s['word_delay_s']} s a word; speech:"
         f" {s['speech_data']}. {s['order'].capitalize()} (`first`).",
         "",
-        "Client latency: text, last word sent -> final received; speech, last audio frame sent -> last final."
+        "Client latency: text, last word sent -> final received; speech, last audio frame sent -> last final"
+        " (the clips end in a second of silence sent in real time, so a final often beats the last frame:"
+        " 0-1 ms; the server column is the one to read)."
         " Server latency: text `input_to_final`, speech `endpoint_to_final`. Coalesced: words read by a later"
         " step than the one they arrived for. RSS: the arm's server after the level.",
         "",
