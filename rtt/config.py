@@ -144,6 +144,9 @@ class AsrConfig(_Strict):
     # A partial that falls due in a pause shorter than that waits to see whether it lasts: begun
     # then, it could not serve as the final but would keep Whisper busy past the endpoint.
     partials_wait_in_pauses: bool = True
+    # What a partial may commit (rtt/asr/guards.py: script, loops, language of the first commit,
+    # confidence) and whether a final may drop committed words for a clean decode without them.
+    commit_guards: bool = True
 
 
 class TtsConfig(_Strict):

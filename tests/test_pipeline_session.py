@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import numpy as np
 import pytest
@@ -342,8 +343,8 @@ async def test_missing_asr_model_is_an_error_event_and_text_still_works() -> Non
     assert [f.text for f in of(events, ev.FinalTranslation)] == ["HOLA"]
 
 
-async def test_mt_holds_non_final_steps_while_the_prefinal_decode_runs() -> None:
-    from rtt.pipeline.asr_stage import SourceWords
+def _mt_stage() -> tuple[Any, FakeTranslator, list[ev.Event], list[ev.FinalTranslation], asyncio.Task[None]]:
+    """A running MtStage over the plumbing translator, with what it emitted and finished."""
     from rtt.pipeline.mt_stage import MtStage
 
     translator = FakeTranslator()
@@ -351,7 +352,13 @@ async def test_mt_holds_non_final_steps_while_the_prefinal_decode_runs() -> None
     finals: list[ev.FinalTranslation] = []
     stage = MtStage(lambda s, t: translator.simultaneous(s, t), target_lang=lambda: "en", partial_results=True,
                     now_ms=lambda: 0.0, emit=out.append, on_final=finals.append, tag="t")
-    task = asyncio.create_task(stage.run())
+    return stage, translator, out, finals, asyncio.create_task(stage.run())
+
+
+async def test_mt_holds_non_final_steps_while_the_prefinal_decode_runs() -> None:
+    from rtt.pipeline.asr_stage import SourceWords
+
+    stage, translator, out, finals, task = _mt_stage()
     stage.hold(True)
     stage.queue.put_nowait(SourceWords(0, "uno dos tres cuatro", False, "es"))
     for _ in range(20):
@@ -365,6 +372,25 @@ async def test_mt_holds_non_final_steps_while_the_prefinal_decode_runs() -> None
     assert stage.stats["steps"] == 1 and stage.stats["merged_items"] == 1
     assert finals[0].text == "UNO DOS TRES CUATRO CINCO"
     assert translator.made[0].pushed == [("uno dos tres cuatro cinco", True)]
+
+
+async def test_a_replaced_asr_final_is_translated_afresh() -> None:
+    from rtt.pipeline.asr_stage import SourceWords
+
+    stage, translator, out, finals, task = _mt_stage()
+    stage.queue.put_nowait(SourceWords(0, "for the", False, "es"))  # a wrong early commit
+    for _ in range(200):
+        if stage.stats["steps"]:
+            break
+        await asyncio.sleep(0.01)
+    shown = of(out, ev.PartialTranslation)[-1]
+    assert f"{shown.committed} {shown.tentative}".split() == ["FOR", "THE"]
+    # the ASR final dropped it: the whole utterance comes again and replaces it
+    stage.queue.put_nowait(SourceWords(0, "para los mejores", True, "es", restart=True))
+    stage.queue.put_nowait(None)
+    await asyncio.wait_for(task, 5)
+    assert [(f.text, f.source_text) for f in finals] == [("PARA LOS MEJORES", "para los mejores")]
+    assert stage.stats["restarts"] == 1
 
 
 async def test_final_and_speculation_are_never_held() -> None:

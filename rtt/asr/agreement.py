@@ -24,8 +24,9 @@ class LocalAgreement:
         self._tails: deque[list[str]] = deque(maxlen=n)
         self._voting = True
 
-    def update(self, hypothesis: Sequence[str]) -> list[str]:
-        """Feed one full hypothesis (committed words first); return the words committed now."""
+    def update(self, hypothesis: Sequence[str], max_new: int | None = None) -> list[str]:
+        """Feed one full hypothesis (committed words first); return the words committed now
+        (at most ``max_new``: the rest of an agreed run stays tentative, see :mod:`rtt.asr.guards`)."""
         tail = list(hypothesis[len(self.committed):])
         if not self._voting:  # the tail on show came from tentative_only(): it has no vote
             self._tails.clear()
@@ -37,6 +38,8 @@ class LocalAgreement:
         shortest = min(len(t) for t in self._tails)
         while common < shortest and len({normalize_word(t[common]) for t in self._tails}) == 1:
             common += 1
+        if max_new is not None:
+            common = min(common, max(0, max_new))
         new = tail[:common]
         if new:
             self.committed.extend(new)

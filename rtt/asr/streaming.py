@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rtt.asr import guards
 from rtt.asr.agreement import LocalAgreement
 from rtt.asr.base import AsrEngine, AsrResult, AsrWord, DecodeOptions, Task, Window
 from rtt.asr.normalize import normalize_word
@@ -20,6 +21,9 @@ from rtt.audio.pcm import PIPELINE_RATE
 LANGUAGE_LOCK_S = 2.0
 LANGUAGE_LOCK_PROB = 0.8
 MIN_COMMIT_AUDIO_S = 1.0
+# The first commit of an utterance is the one every later decode is forced to continue: it
+# waits for more audio than the later ones (and for the language lock, at LANGUAGE_LOCK_S).
+FIRST_COMMIT_AUDIO_S = 1.5
 DERAIL_S = 1.5
 SECONDS_PER_WORD_MAX = 1.5  # after the first second, speech has at least one word per 1.5 s
 
@@ -44,6 +48,7 @@ class StreamingAsrConfig:
     window: Window = "fit"
     word_timestamps: bool = True
     allowed_languages: tuple[str, ...] = ()
+    commit_guards: bool = True  # see rtt.asr.guards
 
 
 @dataclass
@@ -65,6 +70,9 @@ class FinalHypothesis:
     words: list[AsrWord] = field(default_factory=list)
     reused_partial: bool = False
     result: AsrResult | None = None
+    # The committed words were dropped: a decode without them was clean where the forced one
+    # was not (a wrong early commit), so ``text`` replaces everything partials committed.
+    replaced: bool = False
 
 
 class UtteranceDecoder:
@@ -152,14 +160,21 @@ class UtteranceDecoder:
         # The first second of an utterance is where Whisper guesses most: nothing is committed
         # from it (a wrong committed word is forced on every later decode).
         new: list[str] = []
-        if len(audio) >= MIN_COMMIT_AUDIO_S * PIPELINE_RATE:
-            new = self.agreement.update(words)
+        committed = self.agreement.committed
+        guarded = self.config.commit_guards
+        enough = FIRST_COMMIT_AUDIO_S if guarded and not committed else MIN_COMMIT_AUDIO_S
+        if len(audio) >= enough * PIPELINE_RATE:
+            allowed = guards.committable(words, len(committed), self._guard_language(),
+                                         result.avg_logprob, result.no_speech_prob) if guarded else None
+            new = self.agreement.update(words, max_new=allowed)
         else:
             self.agreement.tentative_only(words)
+        last = self.agreement.committed[-1] if self.agreement.committed else None
         hyp = PartialHypothesis(
             new_committed=new,
             committed=self.committed_text,
-            tentative=" ".join(self.agreement.tentative()),
+            tentative=" ".join(guards.collapse_repeats(self.agreement.tentative(), last) if guarded
+                               else self.agreement.tentative()),
             language=self.language or result.language,
             audio_samples=len(audio),
             result=result,
@@ -167,6 +182,10 @@ class UtteranceDecoder:
         )
         self.last = hyp
         return hyp
+
+    def _guard_language(self) -> str | None:
+        """The language whose script committed words must be in: only once it is settled."""
+        return self.language if self._language_locked else None
 
     def can_reuse(self, speech_end_samples: int) -> bool:
         """The last partial saw every voiced sample and used the final beam: decoding again adds nothing."""
@@ -185,17 +204,28 @@ class UtteranceDecoder:
         else:
             result, words = self._decode(audio, self.config.beam_size_final)
             reused = False
-        # The final keeps every committed word: decoding was forced to continue them.
+        # The final keeps the committed words (decoding was forced to continue them) unless
+        # they led the decode astray: then a decode without them stands if it is clean.
         committed = self.agreement.committed
         text_words = committed + words[len(committed):]
-        new_words = text_words[before:]
+        replaced = False
+        lang = self._guard_language()
+        if self.config.commit_guards and committed and not guards.clean(text_words, lang):
+            free = self.engine.decode(audio, replace(self._options(self.config.beam_size_final, False),
+                                                     prefix=""))
+            self.decodes += 1
+            free_words = free.text.split()
+            if free_words and guards.clean(free_words, lang):
+                result, text_words, replaced = free, free_words, True
+        new_words = list(text_words) if replaced else text_words[before:]
         self.agreement.committed = list(text_words)
         return FinalHypothesis(
             text=" ".join(text_words),
             new_words=new_words,
             language=self.language or result.language,
-            reused_partial=reused,
+            reused_partial=reused and not replaced,
             result=result,
+            replaced=replaced,
         )
 
     def align(self, final: FinalHypothesis) -> list[AsrWord]:

@@ -60,6 +60,9 @@ class SourceWords:
     asr_final_emitted: asyncio.Event | None = None  # FinalAsr goes out before FinalTranslation
     marks: dict[str, float] = field(default_factory=dict)  # session-clock instants, the audio span
     speculative: bool = False  # a guess of the final's remaining words (see mt_stage)
+    # ``text`` is the whole utterance and replaces the words sent so far (the final dropped a
+    # wrong early commit, see UtteranceDecoder.final): the sentence is translated afresh.
+    restart: bool = False
 
 
 class AsrStage:
@@ -272,7 +275,10 @@ class AsrStage:
             self.on_final_translation(ft)  # emits it and hands it to TTS
             return
         emitted = asyncio.Event()
-        self.to_mt(SourceWords(utt.id, " ".join(final.new_words), True, final.language, timings, emitted, marks))
+        self.to_mt(SourceWords(utt.id, " ".join(final.new_words), True, final.language, timings, emitted, marks,
+                               restart=final.replaced))
+        if final.replaced:
+            self.stats["finals_replaced"] = self.stats.get("finals_replaced", 0) + 1
         self.hold_mt(False)
         words: list[AsrWord] = []
         try:

@@ -133,12 +133,13 @@ class MtStage:
             self.stats["merged_items"] += 1
             item = SourceWords(
                 item.utterance_id,
-                f"{item.text} {nxt.text}".strip(),
+                nxt.text if nxt.restart else f"{item.text} {nxt.text}".strip(),
                 nxt.final,
                 nxt.source_lang,
                 nxt.timings,
                 nxt.asr_final_emitted,
                 nxt.marks,
+                restart=nxt.restart,
             )
         return item
 
@@ -179,6 +180,14 @@ class MtStage:
             if item.final:
                 self._open.pop(item.utterance_id, None)
             return
+        if item.restart:
+            # The ASR final replaced what partials committed: translate the sentence afresh.
+            state.source.clear()
+            state.words.clear()
+            state.speculation = None
+            if state.translator is not None and hasattr(state.translator, "reset"):
+                await asyncio.to_thread(state.translator.reset)
+            self.stats["restarts"] = self.stats.get("restarts", 0) + 1
         new_words = item.text.split()
         state.source.extend(new_words)
         if not item.final and not new_words:

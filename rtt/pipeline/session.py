@@ -195,6 +195,7 @@ class Session:
             agreement_n=cfg.asr.agreement_n,
             word_timestamps=o.word_timestamps,
             allowed_languages=tuple(LANGUAGES),
+            commit_guards=cfg.asr.commit_guards,
         )
         self.asr = AsrStage(
             lambda: self.components.asr, asr_cfg,
