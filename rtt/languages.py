@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from rtt.errors import InvalidInput, UnsupportedLanguage
 
+LATIN = frozenset({"LATIN"})
+
 
 @dataclass(frozen=True)
 class Language:
@@ -13,6 +15,8 @@ class Language:
     name: str  # English name, used in LLM prompts
     flores: str  # suffix of the FLORES/Tatoeba files in ../shared/data
     marks_formality: bool = False
+    # Unicode script names of its letters (rtt.asr.guards: a committed word must be in them)
+    scripts: frozenset[str] = LATIN
 
 
 LANGUAGES: dict[str, Language] = {
@@ -27,9 +31,10 @@ LANGUAGES: dict[str, Language] = {
         Language("nl", "Dutch", "nld", marks_formality=True),
         Language("ca", "Catalan", "cat"),
         Language("pl", "Polish", "pol"),
-        Language("ru", "Russian", "rus", marks_formality=True),
-        Language("zh", "Chinese", "zho"),
-        Language("ja", "Japanese", "jpn", marks_formality=True),
+        Language("ru", "Russian", "rus", marks_formality=True, scripts=frozenset({"CYRILLIC"})),
+        Language("zh", "Chinese", "zho", scripts=frozenset({"CJK"})),
+        Language("ja", "Japanese", "jpn", marks_formality=True,
+                 scripts=frozenset({"CJK", "HIRAGANA", "KATAKANA"})),
     )
 }
 

@@ -152,7 +152,8 @@ def test_a_wrong_language_first_commit_is_held_until_the_speech_agrees() -> None
         committed += dec.partial(audio[:end]).new_committed
     assert committed and committed[0] == "Für"
     assert "For" not in committed and all(c.prefix.split()[:1] != ["For"] for _, c in asr.calls)
-    assert dec.final(audio).text == GERMAN[: len(dec.final(audio).text)]
+    final = dec.final(audio)
+    assert final.text == GERMAN[: len(final.text)]
 
 
 def test_a_poisoned_prefix_gives_way_to_a_clean_decode_at_the_final() -> None:

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Sequence
 
 from rtt.asr.normalize import normalize_word
+from rtt.languages import LANGUAGES
 
 # Whisper's own thresholds for falling back to a sampled decode (compression ratio, log-prob).
 MAX_COMPRESSION_RATIO = 2.4
@@ -33,25 +34,6 @@ COMPRESSION_MIN_CHARS = 40  # below this zlib's header dominates the ratio
 LID_MIN_WORDS = 3  # text language ID on fewer words is a guess
 LID_MIN_PROB = 0.9
 
-# The script of each served language's letters (languages not listed are not checked).
-LATIN = frozenset({"LATIN"})
-SCRIPTS: dict[str, frozenset[str]] = {
-    **{lang: LATIN for lang in ("en", "es", "de", "fr", "it", "pt", "nl", "ca", "pl", "cs", "sv", "da",
-                                "no", "fi", "ro", "hu", "tr", "id", "vi", "sk", "sl", "hr", "et",
-                                "lv", "lt", "eu", "gl", "ms", "sw", "af", "cy", "ga", "is", "mt")},
-    **{lang: frozenset({"CYRILLIC"}) for lang in ("ru", "uk", "bg", "sr", "mk", "be", "kk")},
-    "el": frozenset({"GREEK"}),
-    "zh": frozenset({"CJK"}),
-    "ja": frozenset({"CJK", "HIRAGANA", "KATAKANA"}),
-    "ko": frozenset({"HANGUL", "CJK"}),
-    "ar": frozenset({"ARABIC"}),
-    "fa": frozenset({"ARABIC"}),
-    "he": frozenset({"HEBREW"}),
-    "hi": frozenset({"DEVANAGARI"}),
-    "th": frozenset({"THAI"}),
-}
-
-
 def letter_script(ch: str) -> str:
     """The script of a letter by its Unicode name ("LATIN SMALL LETTER A" -> "LATIN")."""
     name = unicodedata.name(ch, "")
@@ -60,10 +42,10 @@ def letter_script(ch: str) -> str:
 
 def in_script(word: str, language: str | None) -> bool:
     """Every letter of ``word`` belongs to the script of ``language`` (True when unknown)."""
-    scripts = SCRIPTS.get(language or "")
-    if scripts is None:
+    known = LANGUAGES.get(language or "")
+    if known is None:
         return True
-    return all(letter_script(c) in scripts for c in word if c.isalpha())
+    return all(letter_script(c) in known.scripts for c in word if c.isalpha())
 
 
 def repeat_start(words: Sequence[str], start: int = 0) -> int | None:

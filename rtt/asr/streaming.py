@@ -184,7 +184,8 @@ class UtteranceDecoder:
         return hyp
 
     def _guard_language(self) -> str | None:
-        """The language whose script committed words must be in: only once it is settled."""
+        """The language committed words are checked against (script, text language ID): only
+        once it is settled."""
         return self.language if self._language_locked else None
 
     def can_reuse(self, speech_end_samples: int) -> bool:

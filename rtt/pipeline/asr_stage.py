@@ -110,7 +110,7 @@ class AsrStage:
         self.last_language: str | None = None
         self._context: dict[str, str] = {}  # language -> recent final text (Whisper prompt)
         self.stats: dict[str, float] = {"partial_decodes": 0, "prefinal_decodes": 0, "final_decodes": 0,
-                                        "finals_reused": 0, "partials_deferred_in_pause": 0,
+                                        "finals_reused": 0, "finals_replaced": 0, "partials_deferred_in_pause": 0,
                                         "partial_ms_total": 0.0, "final_ms_total": 0.0}
 
     def _live(self, fn: Callable[..., T], *args: Any) -> T:
@@ -278,7 +278,7 @@ class AsrStage:
         self.to_mt(SourceWords(utt.id, " ".join(final.new_words), True, final.language, timings, emitted, marks,
                                restart=final.replaced))
         if final.replaced:
-            self.stats["finals_replaced"] = self.stats.get("finals_replaced", 0) + 1
+            self.stats["finals_replaced"] += 1
         self.hold_mt(False)
         words: list[AsrWord] = []
         try:

@@ -94,7 +94,7 @@ class MtStage:
         self._released = asyncio.Event()  # cleared while the ASR stage holds non-final steps
         self._released.set()
         self.stats: dict[str, float] = {"steps": 0, "merged_items": 0, "mt_ms_total": 0.0,
-                                        "speculations": 0, "speculations_used": 0}
+                                        "speculations": 0, "speculations_used": 0, "restarts": 0}
 
     async def run(self) -> None:
         while True:
@@ -187,7 +187,7 @@ class MtStage:
             state.speculation = None
             if state.translator is not None and hasattr(state.translator, "reset"):
                 await asyncio.to_thread(state.translator.reset)
-            self.stats["restarts"] = self.stats.get("restarts", 0) + 1
+            self.stats["restarts"] += 1
         new_words = item.text.split()
         state.source.extend(new_words)
         if not item.final and not new_words:
