@@ -23,7 +23,7 @@ LLAMA_WHEELS := $(HOME)/.cache/rtt/wheels/llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR
 LLAMA_WHEEL_STAMP := $(LLAMA_WHEELS)/.built
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check $(FIND_LINKS) --find-links $(LLAMA_WHEELS)
 
-.PHONY: serve test install install-research system-deps models node-deps lint bench clean-venv
+.PHONY: serve test install install-research system-deps models node-deps lint bench peer-bench-deps clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -52,7 +52,8 @@ $(VENV)/.installed-research: pyproject.toml $(LLAMA_WHEEL_STAMP) | $(BIN)/python
 install: $(VENV)/.installed
 install-research: $(VENV)/.installed-research
 
-# Debian packages: Apertium (rule-based tier), Redis (shared rate limits), Chromium (page test).
+# Debian packages: Apertium (rule-based tier), Redis (shared rate limits), Chromium (page test),
+# Prometheus (promtool checks and tests deploy/alerts.yml).
 # Optional: without root or apt the features that need them report themselves unavailable.
 system-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -60,6 +61,7 @@ system-deps:
 	  command -v apertium >/dev/null || missing="$$missing apertium apertium-en-es"; \
 	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	  command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	  if [ -n "$$missing" ]; then \
 	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
@@ -90,6 +92,12 @@ lint: install
 
 bench: install-research models
 	$(BIN)/rtt bench mt --out reports/mt/bench.json
+
+# The recognition peer for `rtt bench asr --peer whisperlivekit` (rtt/bench/peer.py): only its
+# LocalAgreement modules are used, which need nothing faster-whisper does not already bring;
+# --no-deps keeps its torch backends (and their gigabytes) out of the environment.
+peer-bench-deps: install
+	$(PIP) --no-deps whisperlivekit==0.2.26
 
 clean-venv:
 	rm -rf $(VENV)

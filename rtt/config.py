@@ -131,6 +131,11 @@ class AsrConfig(_Strict):
     threads: int | None = None
     beam_size_partial: int = 1
     beam_size_final: int = 1
+    # The refinement pass decodes each final's audio again (beam search, context, no forced
+    # prefix) and re-translates what it hears (`revised_asr`, rtt/asr/redecode.py); it runs
+    # only where the MT refinement pass does (mt.refine_tier, features.refinement).
+    refine_transcripts: bool = True
+    beam_size_refine: int = Field(default=5, ge=1, le=10)
     partial_interval_ms: int = 500
     max_window_s: float = 15.0
     agreement_n: int = 2

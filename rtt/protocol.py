@@ -17,7 +17,15 @@ import json
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_serializer,
+)
 
 from rtt.audio.pcm import PIPELINE_RATE, SUPPORTED_RATES
 
@@ -106,8 +114,14 @@ class Features(_Client):
     # as the final MT step, right when both finals are due (see docs/speech.md).
     word_timestamps: bool = False
     # Refinement pass: each final_translation is followed by a revised_translation from the
-    # server's refinement tier.  None: as the server is configured (on in the default config).
+    # server's refinement tier, and (speech) each final_asr by a revised_asr, the utterance
+    # decoded again afresh.  None: as the server is configured (on in the default config).
     refinement: bool | None = None
+    # Privacy: e-mail addresses, phone, card and IBAN numbers ([EMAIL], [PHONE], ...) and strong
+    # words ("s***") masked in every transcript and translation the session sends or the server
+    # retains.  None: as the server is configured (text.mask_pii / text.mask_profanity, off).
+    pii_masking: bool | None = None
+    profanity_masking: bool | None = None
 
 
 class AudioFormat(_Client):
@@ -411,6 +425,25 @@ class RevisedTranslation(_Server):
     at_ms: float
 
 
+class RevisedAsr(_Server):
+    """The refinement pass's second decode of a final transcript (speech only; before the
+    utterance's ``revised_translation``): ``revised`` (``text`` replaces the ``final_asr`` text,
+    and the revised translation is made from it), ``unchanged``, or ``skipped`` (``reason``)."""
+
+    type: Literal["revised_asr"] = "revised_asr"
+    seq: int | None = None
+    event_id: int | None = None
+    utterance_id: int
+    text: str
+    previous_text: str
+    status: Literal["revised", "unchanged", "skipped"]
+    language: str = ""
+    # e.g. {"final_to_revision": .., "endpoint_to_revision": .., "redecode": ..}
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+    reason: str = ""
+    at_ms: float
+
+
 class TtsAudio(_Server):
     type: Literal["tts_audio"] = "tts_audio"
     # The design dialect's seq: the last input seq this output accounts for (unset on version 1).
@@ -478,6 +511,7 @@ ServerMessage = Annotated[
     | PartialTranslation
     | FinalTranslation
     | RevisedTranslation
+    | RevisedAsr
     | TtsAudio
     | Notice
     | Pong
@@ -492,7 +526,7 @@ _SERVER_ADAPTER: TypeAdapter[Any] = TypeAdapter(ServerMessage)
 DROPPABLE_TYPES = frozenset({"partial_asr", "partial_translation", "speech_started", "speech_stopped", "pong"})
 # Finals are kept after they were written to a connection until the client acknowledges them
 # (control ``ack`` or a resume's ``last_event_id``): a write is not a delivery.
-REPLAYABLE_TYPES = frozenset({"final_asr", "final_translation", "revised_translation"})
+REPLAYABLE_TYPES = frozenset({"final_asr", "final_translation", "revised_translation", "revised_asr"})
 
 
 def parse_server_message(raw: str | bytes | dict[str, Any]) -> Any:
@@ -520,8 +554,10 @@ class TranslateRequest(_Rest):
     dictionary: Glossary | None = Field(default=None, description="glossary: source term -> target term")
     formality: FormalityName | None = None
     punctuation: bool | None = None
-    mask_pii: bool | None = None
-    mask_profanity: bool | None = None
+    # The session features' names are accepted too (pii_masking, profanity_masking).
+    mask_pii: bool | None = Field(default=None, validation_alias=AliasChoices("mask_pii", "pii_masking"))
+    mask_profanity: bool | None = Field(default=None,
+                                        validation_alias=AliasChoices("mask_profanity", "profanity_masking"))
 
 
 class TranslationItem(_Rest):

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rtt.config import RttConfig
-from rtt.errors import BackendUnavailable, InvalidInput, ModelMissing, UnsupportedLanguage
+from rtt.errors import BackendUnavailable, InvalidInput, ModelMissing, RttError, UnsupportedLanguage
 from rtt.languages import AUTO, check_pair, get_language
-from rtt.models.store import ModelStore
+from rtt.models.store import ModelStore, fingerprint
 from rtt.mt.base import MtCost, MtEngine, MtRequest
 from rtt.mt.priority import ForegroundGate
 from rtt.mt.registry import EngineRegistry
@@ -26,7 +26,7 @@ from rtt.policies.factory import make_policy
 from rtt.text.formality import formality_hint
 from rtt.text.glossary import Glossary
 from rtt.text.langid import identify_language
-from rtt.text.pipeline import TextOptions, finish_target, finish_target_prefix, prepare_source
+from rtt.text.pipeline import PreparedText, TextOptions, finish_target, finish_target_prefix, prepare_source
 from rtt.text.validation import check_unicode
 
 log = logging.getLogger("rtt.translator")
@@ -68,6 +68,8 @@ class Translator:
         # Live work (streaming steps, whole-sentence requests) holds the gate; the refinement
         # pass waits at it (rtt/mt/priority.py).  Shared with the ASR stage via Components.
         self.gate = gate or ForegroundGate()
+        self.store = store or ModelStore()
+        self._model_hashes: dict[str, str | None] = {}
 
     # -- helpers ------------------------------------------------------------------------------
     def resolve_source(self, text: str, source_lang: str) -> tuple[str, str | None]:
@@ -170,6 +172,8 @@ class Translator:
         punctuation: bool | None = None,
         final_tier: str | None = None,
         refine_tier: str | None = None,
+        mask_pii: bool | None = None,
+        mask_profanity: bool | None = None,
     ) -> SimultaneousTranslator:
         """``final_tier`` (default: the config's ``mt.final_tier``) re-translates each finished
         sentence with another tier before the final is delivered: live partials stay fast, the
@@ -194,7 +198,7 @@ class Translator:
                 log.warning("no refinement for %s->%s: %s", source_lang, target_lang, exc.message)
             if refine_engine is engine:
                 refine_engine = None
-        opts = self.options(source_lang, target_lang, glossary, formality, punctuation)
+        opts = self.options(source_lang, target_lang, glossary, formality, punctuation, mask_pii, mask_profanity)
         return SimultaneousTranslator(
             engine,
             opts,
@@ -203,7 +207,24 @@ class Translator:
             final_engine=final_engine,
             refine_engine=refine_engine,
             gate=self.gate,
+            tier=(final_tier if final_engine is not None else tier) or "",
+            refine_tier=refine_tier or "",
+            model_hash=self.model_hash(getattr(final_engine or engine, "name", "")),
         )
+
+    def model_hash(self, engine_name: str) -> str | None:
+        """The short sha256 of an engine's model in the store (traces, reports); None when the
+        engine has no packaged model (Apertium, a fake)."""
+        if engine_name not in self._model_hashes:
+            cfg = self.config.mt.engines.get(engine_name)
+            digest = None
+            if cfg is not None and cfg.model:
+                try:
+                    digest = fingerprint(self.store.resolve(cfg.model))
+                except RttError:
+                    digest = None
+            self._model_hashes[engine_name] = digest
+        return self._model_hashes[engine_name]
 
     def close(self) -> None:
         self.gate.close()
@@ -245,8 +266,14 @@ class SimultaneousTranslator:
         final_engine: MtEngine | None = None,
         refine_engine: MtEngine | None = None,
         gate: ForegroundGate | None = None,
+        tier: str = "",
+        refine_tier: str = "",
+        model_hash: str | None = None,
     ) -> None:
         self.engine = engine
+        self.model_hash = model_hash  # of the engine that writes the final (traces)
+        self.tier = tier  # the live tier's name (usage metering counts tokens per tier)
+        self.refine_tier = refine_tier if refine_engine is not None else ""
         self.final_engine = final_engine
         self.refine_engine = refine_engine
         self.gate = gate or ForegroundGate()
@@ -284,29 +311,34 @@ class SimultaneousTranslator:
         """A refinement engine is set and the sentence is finished with something to revise."""
         return self.refine_engine is not None and bool(self._final_text) and bool(self.policy.source)
 
-    def revise(self, cancel: threading.Event | None = None, background: bool = True) -> Revision | None:
+    def revise(self, cancel: threading.Event | None = None, background: bool = True,
+               source: str | None = None) -> Revision | None:
         """Re-translate the finished sentence with the refinement engine as background work:
         it waits while live work holds the gate and raises :class:`~rtt.mt.priority.Cancelled`
         when ``cancel`` is set.  ``None`` when there is nothing to refine.  ``background=False``
-        decodes as live work does (all threads, no pauses): only for comparisons."""
+        decodes as live work does (all threads, no pauses): only for comparisons.  ``source``
+        replaces the sentence (the refinement pass heard the speech better: rtt/asr/redecode.py)."""
         if not self.refinable:
             return None
         assert self.refine_engine is not None and self._final_text is not None
-        request = self._sentence_request(self.gate.background_pause(cancel) if background else None)
+        prepared = self._prepared if source is None else prepare_source(source, self.options, streaming=False)
+        request = self._sentence_request(self.gate.background_pause(cancel) if background else None, prepared)
         result = self.refine_engine.continue_prefix(request, None)
-        text = finish_target(result.text, self._prepared.state, self.options)
+        text = finish_target(result.text, prepared.state, self.options)
         if not text.strip():  # an empty revision would erase a delivered final: keep that one
             text = self._final_text
         return Revision(text, text != self._final_text, self.refine_engine.name, result.cost)
 
-    def _sentence_request(self, pause: Callable[[], None] | None = None) -> MtRequest:
+    def _sentence_request(self, pause: Callable[[], None] | None = None,
+                          prepared: PreparedText | None = None) -> MtRequest:
         """The whole prepared sentence as one request (final tier, refinement)."""
+        prepared = prepared or self._prepared
         return MtRequest(
-            self._prepared.text_for_engine,
+            prepared.text_for_engine,
             self.options.source_lang,
             self.options.target_lang,
             formality=self.options.formality,
-            hints=self._prepared.hints,
+            hints=prepared.hints,
             pause=pause,
         )
 

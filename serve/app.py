@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +38,8 @@ from serve.retention import TranscriptStore
 from serve.sessions import SessionManager
 from serve.settings import ServeSettings, load_serve_settings
 from serve.state import InflightGate, ServeState, require_principal
+from serve.tracing import RequestIdMiddleware, configure_tracing
+from serve.usage import UsageMeter, make_usage_store
 from serve.wire.errors import rtt_error_to_protocol
 
 log = logging.getLogger("serve.app")
@@ -114,6 +117,7 @@ def create_app(
     settings: ServeSettings | None = None,
     backend: Backend | None = None,
     environ: dict[str, str] | None = None,
+    tracer_provider: Any = None,
 ) -> FastAPI:
     config = config or load_config()
     settings = settings or load_serve_settings(config)
@@ -121,15 +125,18 @@ def create_app(
     metrics = Metrics()
     limiter = RateLimiter(make_limit_store(settings.redis_url, settings.redis_prefix), settings.limits)
     transcripts = TranscriptStore(settings.retention.transcripts, settings.retention.ttl_s)
+    usage = UsageMeter(make_usage_store(settings.redis_url, settings.redis_prefix), metrics)
     state = ServeState(
         config=config,
         settings=settings,
         backend=backend,
-        auth=Authenticator(settings.all_api_keys(environ), settings.token_secret, settings.token_audience),
+        auth=Authenticator(settings.all_api_keys(environ), settings.token_secret, settings.token_audience,
+                           settings.all_admin_keys(environ)),
         limiter=limiter,
         metrics=metrics,
         transcripts=transcripts,
-        manager=SessionManager(backend, settings, limiter, metrics, transcripts),
+        usage=usage,
+        manager=SessionManager(backend, settings, limiter, metrics, transcripts, usage),
         executor=ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="rtt-model"),
         gate=InflightGate(settings.limits.max_inflight_requests, settings.limits.max_waiting_requests),
     )
@@ -156,6 +163,7 @@ def create_app(
             if grpc_server is not None:
                 await grpc_server.stop(1.0)
             await limiter.store.close()
+            await usage.close()
             state.executor.shutdown(wait=False, cancel_futures=True)
             backend.close()
 
@@ -220,6 +228,9 @@ def create_app(
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["*"])
+    app.add_middleware(RequestIdMiddleware)
+    # OTEL_* variables (serve/tracing.py); the instrumentation wraps everything above.
+    configure_tracing(app, environ, provider=tracer_provider)
     return app
 
 

@@ -30,6 +30,8 @@ HASHED_PREFIX = "sha256:"
 class Principal:
     id: str  # "k:<hash prefix>" for keys and their tokens, "anon:<address>" without auth
     via: str  # "key" | "token" | "anonymous"
+    # An operator's key (serve.admin_keys): may read every key's usage.  Tokens never are.
+    admin: bool = False
 
 
 def hash_key(key: str) -> str:
@@ -58,8 +60,10 @@ def _unb64(text: str) -> bytes:
 
 
 class Authenticator:
-    def __init__(self, api_keys: list[str], token_secret: str | None, audience: str) -> None:
-        self._hashes = frozenset(stored_hash(k) for k in api_keys)
+    def __init__(self, api_keys: list[str], token_secret: str | None, audience: str,
+                 admin_keys: list[str] | None = None) -> None:
+        self._admin = frozenset(stored_hash(k) for k in admin_keys or ())
+        self._hashes = frozenset(stored_hash(k) for k in api_keys) | self._admin
         self._secret = (token_secret or secrets.token_hex(32)).encode("utf-8")
         self.audience = audience
 
@@ -71,7 +75,7 @@ class Authenticator:
         digest = hash_key(key)
         for known in self._hashes:
             if hmac.compare_digest(digest, known):
-                return Principal(f"k:{digest[:12]}", "key")
+                return Principal(f"k:{digest[:12]}", "key", admin=known in self._admin)
         return None
 
     def authenticate(self, credential: str | None, client_addr: str = "local") -> Principal:

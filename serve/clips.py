@@ -27,10 +27,13 @@ def _placeholder_target(source_lang: str) -> str:
 
 
 async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: str | None,
-                       word_timestamps: bool = False) -> ClipResponse:
-    options = transcription_options(source_lang, target_lang or _placeholder_target(source_lang), word_timestamps)
+                       principal_id: str | None = None, **options: Any) -> ClipResponse:
+    """``options``: fields of the clip session's SessionOptions (word_timestamps, pii_masking, ...);
+    the translation's usage is metered for ``principal_id`` (the audio by the caller)."""
+    word_timestamps = bool(options.get("word_timestamps"))
+    session_options = transcription_options(source_lang, target_lang or _placeholder_target(source_lang), **options)
     try:
-        session = state.backend.open_session(options)
+        session = state.backend.open_session(session_options)
         await session.start()
     except RttError as exc:
         raise rtt_error_to_protocol(exc) from None
@@ -43,7 +46,15 @@ async def process_clip(state: Any, pcm: bytes, source_lang: str, target_lang: st
             asr[event.utterance_id] = event
         elif isinstance(event, ev.FinalTranslation):
             mt[event.utterance_id] = event
+            if principal_id is not None and target_lang:
+                state.usage.record(principal_id, tier=event.tier or None, mt_characters=len(event.source_text),
+                                   mt_tokens=event.tokens)
+        elif isinstance(event, ev.RevisedAsr) and event.utterance_id in asr:
+            asr[event.utterance_id] = replace(asr[event.utterance_id], text=event.text,
+                                              words=() if event.status == "revised" else asr[event.utterance_id].words)
         elif isinstance(event, ev.RevisedTranslation) and event.utterance_id in mt:
+            if principal_id is not None and target_lang:
+                state.usage.record(principal_id, tier=event.tier or None, mt_tokens=event.tokens)
             # A whole clip waits for its end anyway: it returns the refined text.
             mt[event.utterance_id] = replace(mt[event.utterance_id], text=event.text)
         elif isinstance(event, ev.ErrorEvent):

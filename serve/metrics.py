@@ -39,6 +39,8 @@ class Metrics:
             "rtt_mt_steps_coalesced", "Word batches that waited for a running step and were read by the next one",
             registry=r)
         self.revisions = Counter("rtt_revisions", "Refinement outcomes", ["status", "reason"], registry=r)
+        self.asr_revisions = Counter("rtt_asr_revisions", "Refinement re-decodes of final transcripts (revised_asr)",
+                                     ["status", "reason"], registry=r)
         self.notices = Counter("rtt_notices", "Notices sent to clients", ["code"], registry=r)
         self.load_step_downs = Counter("rtt_load_step_downs", "Steps down in the load level (shared by sessions)",
                                        ["step"], registry=r)
@@ -47,7 +49,43 @@ class Metrics:
         self.load_final_p95_ms = Gauge("rtt_load_final_p95_ms", "Rolling p95 of final latency the load level"
                                        " follows", registry=r)
 
+        # Online quality signals of live finals (rtt/metrics/online.py), per direction.
+        self.mt_finals = Counter("rtt_mt_finals", "Final translations delivered", ["direction"], registry=r)
+        self.mt_untranslated = Counter("rtt_mt_untranslated", "Finals that are empty or repeat the source",
+                                       ["direction"], registry=r)
+        self.mt_wrong_language = Counter("rtt_mt_wrong_language", "Finals whose language ID is not the target",
+                                         ["direction"], registry=r)
+        self.tts_chunks = Counter("rtt_tts_chunks", "Synthesized speech chunks sent", registry=r)
+        self.tts_failures = Counter("rtt_tts_failures", "Sessions whose speech synthesis failed (TTS_UNAVAILABLE: captions continue)", registry=r)
+        self.queue_depth = Gauge("rtt_queue_depth", "Items waiting per pipeline stage, over open sessions",
+                                 ["stage"], registry=r)
+        self.sessions_protocol = Counter("rtt_sessions_protocol", "Realtime sessions opened by protocol version"
+                                         " and transport", ["version", "transport"], registry=r)
+        # Usage per API key (serve/usage.py), labelled by the key's hash prefix.
+        self.usage_audio_seconds = Counter("rtt_usage_audio_seconds", "Audio seconds received", ["key"], registry=r)
+        self.usage_tts_seconds = Counter("rtt_usage_tts_seconds", "Synthesized speech seconds sent", ["key"],
+                                         registry=r)
+        self.usage_sessions = Counter("rtt_usage_sessions", "Realtime sessions opened", ["key"], registry=r)
+        self.usage_session_seconds = Counter("rtt_usage_session_seconds", "Realtime session seconds (closed)",
+                                             ["key"], registry=r)
+        self.usage_mt_characters = Counter("rtt_usage_mt_characters", "Source characters translated",
+                                           ["key", "tier"], registry=r)
+        self.usage_mt_tokens = Counter("rtt_usage_mt_tokens", "MT tokens (prompt evaluated + generated)",
+                                       ["key", "tier"], registry=r)
+
         self._step_downs_seen: dict[str, int] = {}
+
+    def observe_queues(self, sessions: Any) -> None:
+        """Sum each stage's waiting items over the open sessions (sampled at scrape time)."""
+        totals: dict[str, int] = {"input": 0, "output": 0}
+        for managed in list(sessions):
+            totals["input"] += managed.inputs.qsize()
+            totals["output"] += len(managed.outbox)
+            depths = getattr(managed.session, "queue_depths", None)
+            for stage, n in (depths() if depths is not None else {}).items():
+                totals[stage] = totals.get(stage, 0) + n
+        for stage, n in totals.items():
+            self.queue_depth.labels(stage).set(n)
 
     def observe_load(self, governor: Any) -> None:
         """Copy the load governor's state into the gauges and its step counts into the counter."""

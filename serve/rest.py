@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
+from rtt.mt.base import billed_tokens
 from rtt.protocol import (
     SAMPLE_RATES,
     ClipResponse,
@@ -27,6 +29,7 @@ from serve.auth import Principal
 from serve.backend import language_infos
 from serve.clips import process_clip
 from serve.state import ServeState, get_state, require_principal
+from serve.usage import nest
 from serve.wire.errors import parse_glossary, rtt_error_to_protocol
 
 router = APIRouter()
@@ -55,9 +58,15 @@ async def translate_texts(
     ensure_ready(state)
     async with state.gate:
         try:
-            return await state.run_blocking(lambda: state.backend.translate(texts, source, target, **options))  # type: ignore[no-any-return]
+            outcomes: list[Any] = await state.run_blocking(
+                lambda: state.backend.translate(texts, source, target, **options))
         except RttError as exc:
             raise rtt_error_to_protocol(exc) from None
+    for text, o in zip(texts, outcomes, strict=False):
+        cost = getattr(o, "cost", None)
+        state.usage.record(principal.id, tier=getattr(o, "tier", None), mt_characters=len(text),
+                           mt_tokens=billed_tokens(cost) if cost is not None else 0)
+    return outcomes
 
 
 @router.post("/v1/translate", response_model=TranslateResponse, tags=["text"])
@@ -104,15 +113,17 @@ async def _clip_bytes(request: Request, state: ServeState, file: UploadFile | No
 
 async def _clip(
     request: Request, state: ServeState, principal: Principal, file: UploadFile | None,
-    source_lang: str, target_lang: str | None, sample_rate: int, word_timestamps: bool = False,
+    source_lang: str, target_lang: str | None, sample_rate: int, **options: Any,
 ) -> ClipResponse:
+    """``options``: SessionOptions fields of the clip's session, by name (word_timestamps, ...)."""
     t0 = time.perf_counter()
     await state.limiter.check_request(principal)
     ensure_ready(state)
     pcm = await _clip_bytes(request, state, file, sample_rate)
     await state.limiter.check_audio(principal, len(pcm) / 2 / PIPELINE_RATE)
+    state.usage.record(principal.id, audio_seconds=len(pcm) / 2 / PIPELINE_RATE)
     async with state.gate:
-        result = await process_clip(state, pcm, source_lang, target_lang, word_timestamps)
+        result = await process_clip(state, pcm, source_lang, target_lang, principal.id, **options)
     result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
     return result
 
@@ -124,10 +135,15 @@ async def transcribe(
     source_lang: Annotated[str, Query()] = "auto",
     sample_rate: Annotated[int, Query()] = PIPELINE_RATE,
     word_timestamps: Annotated[bool, Query()] = False,
+    pii_masking: Annotated[bool | None, Query()] = None,
+    profanity_masking: Annotated[bool | None, Query()] = None,
 ) -> ClipResponse:
     """A clip of at most ``serve.sizes.max_clip_seconds`` (60 s): multipart ``file`` (ogg, flac,
-    wav, mp3, webm) or a raw PCM16LE 16 kHz body.  ``word_timestamps`` adds ``segments[].words``."""
-    return await _clip(request, state, principal, file, source_lang, None, sample_rate, word_timestamps)
+    wav, mp3, webm) or a raw PCM16LE 16 kHz body.  ``word_timestamps`` adds ``segments[].words``;
+    ``pii_masking`` / ``profanity_masking`` mask the transcript (and translation) as a session's
+    features do (default: the server's text.mask_pii / text.mask_profanity)."""
+    return await _clip(request, state, principal, file, source_lang, None, sample_rate,
+                       word_timestamps=word_timestamps, pii_masking=pii_masking, profanity_masking=profanity_masking)
 
 
 @router.post("/v1/speech-translate", response_model=ClipResponse, tags=["speech"])
@@ -138,8 +154,11 @@ async def speech_translate(
     source_lang: Annotated[str, Query()] = "auto",
     sample_rate: Annotated[int, Query()] = PIPELINE_RATE,
     word_timestamps: Annotated[bool, Query()] = False,
+    pii_masking: Annotated[bool | None, Query()] = None,
+    profanity_masking: Annotated[bool | None, Query()] = None,
 ) -> ClipResponse:
-    return await _clip(request, state, principal, file, source_lang, target_lang, sample_rate, word_timestamps)
+    return await _clip(request, state, principal, file, source_lang, target_lang, sample_rate,
+                       word_timestamps=word_timestamps, pii_masking=pii_masking, profanity_masking=profanity_masking)
 
 
 @router.get("/v1/languages", response_model=LanguagesResponse, tags=["text"])
@@ -218,6 +237,52 @@ async def delete_data(
     return {"deleted": result}
 
 
+def _instant(value: str | None, default: float, name: str) -> float:
+    """ISO 8601 (a date, or a time with or without zone: UTC assumed) or epoch seconds."""
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ProtocolError("INVALID_FIELD", f"{name}: not an ISO 8601 time or epoch seconds: {value[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
+
+
+@router.get("/v1/usage", tags=["data"])
+async def usage(
+    principal: AuthDep, state: StateDep,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+    key: Annotated[str | None, Query(description="admin keys only: 'all', or a key id (k:...)")] = None,
+) -> dict[str, Any]:
+    """What the calling key used from ``from`` to ``to`` (ISO 8601 or epoch seconds; default the
+    last 24 hours), in hourly buckets: audio seconds in, characters and MT tokens per tier, TTS
+    seconds out, sessions and their seconds.  No content is kept, only these amounts."""
+    now = time.time()
+    t_end = _instant(end, now, "to")
+    t_start = _instant(start, t_end - 24 * 3600, "from")
+    if t_start > t_end:
+        raise ProtocolError("INVALID_FIELD", "from is after to")
+    if key is not None and key != principal.id and not principal.admin:
+        raise ProtocolError("FORBIDDEN", "only an admin key may read other keys' usage")
+    who = None if key == "all" else (key or principal.id)
+    report = await state.usage.report(who, t_start, t_end)
+    iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.UTC).isoformat()  # noqa: E731
+    body: dict[str, Any] = {"from": iso(t_start), "to": iso(t_end), "granularity_s": 3600}
+    if who is None:
+        body["keys"] = report
+    else:
+        body["key"] = who
+        body["usage"] = report.get(who, nest({}))
+    return body
+
+
 @router.get("/healthz", tags=["ops"])
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -236,4 +301,5 @@ async def readyz(state: StateDep) -> JSONResponse:
 async def metrics(principal: AuthDep, state: StateDep) -> PlainTextResponse:
     state.metrics.ready.set(1 if state.backend.ready else 0)
     state.metrics.observe_load(getattr(state.backend, "load_governor", None))
+    state.metrics.observe_queues(state.manager.sessions.values())
     return PlainTextResponse(state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -1,8 +1,8 @@
 """Opt-in retention of session transcripts (finals only), with a TTL and deletion on request.
 
 Off by default: the service then keeps no audio and no text beyond the life of a request or a
-session.  When on (``serve.retention.transcripts: true``) each final translation is kept in
-process memory for ``ttl_s`` and removed by ``DELETE /v1/sessions/{id}`` or ``DELETE /v1/data``.
+session.  When on (``serve.retention.transcripts: true``) each final translation (with its
+transcript, both as revised by the refinement pass where it revised them) is kept in process memory for ``ttl_s`` and removed by ``DELETE /v1/sessions/{id}`` or ``DELETE /v1/data``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ class TranscriptStore:
             return
         item = self._items.setdefault(session_id, _Transcript(owner))
         item.entries.append((time.time() + self.ttl_s, entry))
+
+    def revise(self, session_id: str, utterance_id: int, **changes: Any) -> None:
+        """What the refinement pass made of a kept final replaces it (subtitles show what stands)."""
+        item = self._items.get(session_id)
+        for _, entry in item.entries if item is not None else ():
+            if entry.get("utterance_id") == utterance_id:
+                entry.update(changes)
 
     def get(self, session_id: str, owner: str) -> list[dict[str, Any]] | None:
         self.purge_expired()

@@ -96,7 +96,8 @@ def run(
     config = config or load_config(config_path)
     settings = load_serve_settings(config, host=host, port=port, grpc_port=grpc_port,
                                    allow_insecure_public=allow_insecure_public or None)
-    auth = Authenticator(settings.all_api_keys(), settings.token_secret, settings.token_audience)
+    auth = Authenticator(settings.all_api_keys(), settings.token_secret, settings.token_audience,
+                         settings.all_admin_keys())
     check_bind_safety(settings, auth.enabled)
     app = create_app(config, settings)
     build_server(app, settings, log_level).run()

@@ -23,6 +23,7 @@ from typing import Any
 from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
 from rtt.languages import check_pair
+from rtt.metrics import online
 from rtt.pipeline import events as ev
 from rtt.pipeline.options import SessionOptions
 from rtt.protocol import (
@@ -50,6 +51,7 @@ from serve.metrics import Metrics
 from serve.queues import Outbox, SeqTracker, SlowConsumer
 from serve.retention import TranscriptStore
 from serve.settings import ServeSettings
+from serve.usage import UsageMeter
 from serve.wire.errors import parse_glossary, rtt_error_to_protocol
 from serve.wire.events import event_to_message
 from serve.wire.options import options_from_config
@@ -214,7 +216,9 @@ class ManagedSession:
             return [Ack(seq=seq)] if seq is not None else []
         item = await self._validate(msg, audio)
         if item.kind == "audio":
-            await self.manager.limiter.check_audio(self.principal, audio_seconds(self.options, item.audio), seq)
+            seconds = audio_seconds(self.options, item.audio)
+            await self.manager.limiter.check_audio(self.principal, seconds, seq)
+            self.manager.usage.record(self.principal.id, audio_seconds=seconds)
         elif item.kind == "text" and item.text.strip():
             await self.manager.limiter.check_request(self.principal)
         self.seq.mark(seq)
@@ -371,8 +375,20 @@ class ManagedSession:
                     self._record_final(event)
                 elif isinstance(event, ev.RevisedTranslation):
                     metrics.revisions.labels(event.status, event.reason).inc()
+                    self.manager.usage.record(self.principal.id, tier=event.tier or None, mt_tokens=event.tokens)
+                    if event.status == "revised":
+                        self.manager.transcripts.revise(self.id, event.utterance_id, text=event.text)
+                elif isinstance(event, ev.RevisedAsr):
+                    metrics.asr_revisions.labels(event.status, event.reason).inc()
+                    if event.status == "revised":
+                        self.manager.transcripts.revise(self.id, event.utterance_id, source_text=event.text)
                 elif isinstance(event, ev.Notice):
                     metrics.notices.labels(event.code).inc()
+                    if event.code == "TTS_UNAVAILABLE":
+                        metrics.tts_failures.inc()
+                elif isinstance(event, ev.TtsAudio) and event.sample_rate:
+                    metrics.tts_chunks.inc()
+                    self.manager.usage.record(self.principal.id, tts_seconds=len(event.pcm16) / 2 / event.sample_rate)
                 if isinstance(msg, Error):
                     metrics.errors.labels(msg.code, self.transport).inc()
                 before = self.outbox.dropped
@@ -386,6 +402,16 @@ class ManagedSession:
             self._put(Error(code="INTERNAL", message="the session's event stream failed", fatal=True))
 
     def _record_final(self, event: ev.FinalTranslation) -> None:
+        self.manager.usage.record(self.principal.id, tier=event.tier or None,
+                                  mt_characters=len(event.source_text), mt_tokens=event.tokens)
+        m = self.manager.metrics
+        direction = f"{event.source_lang}-{event.target_lang}"
+        m.mt_finals.labels(direction).inc()
+        if event.source_lang != event.target_lang:
+            if online.untranslated(event.text, event.source_text):
+                m.mt_untranslated.labels(direction).inc()
+            elif online.wrong_language(event.text, event.target_lang):
+                m.mt_wrong_language.labels(direction).inc()
         lat = event.latency_ms.get("endpoint_to_final", event.latency_ms.get("input_to_final"))
         if lat is not None:
             self.manager.metrics.final_latency_ms.observe(lat)
@@ -407,12 +433,14 @@ class SessionManager:
         limiter: RateLimiter,
         metrics: Metrics,
         transcripts: TranscriptStore,
+        usage: UsageMeter,
     ) -> None:
         self.backend = backend
         self.settings = settings
         self.limiter = limiter
         self.metrics = metrics
         self.transcripts = transcripts
+        self.usage = usage
         self.sessions: dict[str, ManagedSession] = {}
         # Open transport connections (anything with ``pending() -> int``), for shutdown.
         self.connections: set[Any] = set()
@@ -470,7 +498,9 @@ class SessionManager:
         log.info("session %s opened via %s by %s: %s->%s", session_id, transport, principal.id,
                  options.source_lang, options.target_lang)
         self.metrics.sessions_opened.labels(transport).inc()
+        self.metrics.sessions_protocol.labels(str(version), transport).inc()
         self.metrics.sessions_active.set(len(self.sessions))
+        self.usage.record(principal.id, sessions=1)
         return managed
 
     def get(self, session_id: str, principal: Principal) -> ManagedSession:
@@ -486,6 +516,7 @@ class SessionManager:
         log.info("session %s ended: %s (partials dropped for a slow reader: %d)", managed.id,
                  managed.end_reason, managed.outbox.dropped)
         self.metrics.sessions_active.set(len(self.sessions))
+        self.usage.record(managed.principal.id, session_seconds=time.monotonic() - managed.started_at)
         try:
             await self.limiter.close_session(managed.principal, managed.id)
         except Exception as exc:  # the lease expires by itself if the store is unreachable

@@ -81,6 +81,9 @@ class ServeSettings(_Strict):
     # None disables gRPC; 0 picks a free port (tests).
     grpc_port: int | None = Field(default=50051, ge=0, le=65535)
     api_keys: list[str] = Field(default_factory=list)
+    # Operators' keys (also valid API keys; env RTT_ADMIN_KEYS adds more): they may read every
+    # key's usage (GET /v1/usage?key=all).
+    admin_keys: list[str] = Field(default_factory=list)
     # HMAC secret for browser tokens; None = a random one per process (tokens then don't
     # survive restarts or travel between worker processes).
     token_secret: str | None = None
@@ -112,6 +115,11 @@ class ServeSettings(_Strict):
         env = os.environ if environ is None else environ
         extra = [k.strip() for k in env.get("RTT_API_KEYS", "").split(",") if k.strip()]
         return [k for k in self.api_keys if k] + extra
+
+    def all_admin_keys(self, environ: dict[str, str] | None = None) -> list[str]:
+        env = os.environ if environ is None else environ
+        extra = [k.strip() for k in env.get("RTT_ADMIN_KEYS", "").split(",") if k.strip()]
+        return [k for k in self.admin_keys if k] + extra
 
 
 def load_serve_settings(config: RttConfig, **overrides: Any) -> ServeSettings:

@@ -19,6 +19,7 @@ from serve.metrics import Metrics
 from serve.retention import TranscriptStore
 from serve.sessions import SessionManager
 from serve.settings import ServeSettings
+from serve.usage import UsageMeter
 
 
 class InflightGate:
@@ -51,6 +52,7 @@ class ServeState:
     limiter: RateLimiter
     metrics: Metrics
     transcripts: TranscriptStore
+    usage: UsageMeter
     manager: SessionManager
     executor: ThreadPoolExecutor
     gate: InflightGate

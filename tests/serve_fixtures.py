@@ -360,11 +360,12 @@ def start_server(
     config: RttConfig | None = None,
     environ: dict[str, str] | None = None,
     wait_ready: bool = True,
+    tracer_provider: Any = None,
 ) -> RunningServer:
     config = config or load_config()
     settings = settings or serve_settings()
     backend = backend if backend is not None else PlumbingBackend(config)
-    app = create_app(config, settings, backend=backend, environ=environ or {})
+    app = create_app(config, settings, backend=backend, environ=environ or {}, tracer_provider=tracer_provider)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

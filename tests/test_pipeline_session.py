@@ -452,3 +452,17 @@ async def test_a_partial_due_early_in_a_pause_waits_for_the_prefinal_mark() -> N
     assert holds.count(True) == 1 and holds[-1] is False  # no pre-final ran: the one hold is the final's
     during, _ = await _drive_pause(wait_in_pauses=False)
     assert during == [16000 + 9600]  # the old behaviour: decoded at once, before the speech end
+
+
+def test_words_merged_into_a_final_keep_the_finals_fields() -> None:
+    from rtt.pipeline.asr_stage import SourceWords
+    from rtt.pipeline.mt_stage import MtStage
+
+    stage = MtStage(lambda s, t: FakeTranslator().simultaneous(s, t), target_lang=lambda: "en",
+                    partial_results=True, now_ms=lambda: 0.0, emit=lambda e: None, on_final=lambda f: None, tag="t")
+    redecode = object()  # what the refinement pass decodes again: it must reach the final's step
+    stage.queue.put_nowait(SourceWords(0, "para los", True, "es", {"asr": 5.0}, None, {"endpoint": 1.0},
+                                       redecode=redecode))  # type: ignore[arg-type]
+    merged = stage._merge(SourceWords(0, "hola", False, "es"))
+    assert (merged.text, merged.final, merged.redecode, merged.marks) == ("hola para los", True, redecode,
+                                                                         {"endpoint": 1.0})

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pytest
 
 from rtt.config import EngineConfig, MtConfig, RttConfig, load_config
@@ -23,7 +24,7 @@ from rtt.pipeline.session import Session, SessionOptions
 from rtt.text.glossary import Glossary
 from rtt.translator import Translator
 from tests.fakes import DictionaryEngine
-from tests.speech_fixtures import ScriptedAsr
+from tests.speech_fixtures import ScriptedAsr, silence, stream_audio, tone
 
 FAST = {"hola": "hi", "buenos": "good", "días": "days", "amigo": "pal"}
 BETTER = {"hola": "hello", "buenos": "good", "días": "morning", "amigo": "friend"}
@@ -309,3 +310,104 @@ def test_the_service_starts_when_the_refinement_model_is_missing(caplog: pytest.
     sim = translator.simultaneous("es", "en", refine_tier="accurate")
     assert sim.refine_engine is None and sim.push("hola", source_finished=True).committed_text == "hi"
     assert not sim.refinable
+
+
+# -- speech: the refinement pass decodes the utterance again first (revised_asr) ----------------
+
+class MishearingAsr(ScriptedAsr):
+    """ASR plumbing fixture: the greedy live decodes mishear "amigo" as "amiga"; a beam-search
+    decode (the refinement pass's) hears the script.  Records every decode's options."""
+
+    def decode(self, audio: Any, options: Any) -> Any:
+        result = super().decode(audio, options)
+        if options.beam_size == 1:
+            result.text = result.text.replace("amigo", "amiga")
+        return result
+
+
+async def speech_session(comp: Components, seconds: tuple[float, ...] = (2.0,), **opts: Any) -> list[ev.Event]:
+    parts = [silence(0.5)]
+    for s in seconds:
+        parts += [tone(s), silence(1.0)]
+    session, events, reader = await open_session(comp, **opts)
+    await stream_audio(session, np.concatenate(parts), realtime=0.5)
+    await session.close()
+    await reader
+    return events
+
+
+async def test_a_speech_final_is_decoded_again_and_translated_from_what_is_heard_then() -> None:
+    translator, _ = make_translator()
+    asr = MishearingAsr("hola amigo buenos días")
+    events = await speech_session(Components(translator.config, asr=asr, translator=translator))
+    final_asr, final = of(events, ev.FinalAsr)[0], of(events, ev.FinalTranslation)[0]
+    assert final_asr.text == "hola amiga buenos días" and final.text == "hi amiga good days"
+    heard, revised = of(events, ev.RevisedAsr), of(events, ev.RevisedTranslation)
+    assert len(heard) == 1 and len(revised) == 1  # one of each per final
+    assert (heard[0].status, heard[0].text, heard[0].previous_text) == (
+        "revised", "hola amigo buenos días", "hola amiga buenos días")
+    assert revised[0].text == "hello friend good morning"  # made from the second decode's words
+    assert events.index(final_asr) < events.index(final) < events.index(heard[0]) < events.index(revised[0])
+    assert heard[0].latency_ms["endpoint_to_revision"] > 0 and "redecode" in heard[0].latency_ms
+    # afresh: beam search, the language the session uses, no forced committed prefix
+    refine_calls = [o for _, o in asr.calls if o.beam_size > 1]
+    assert len(refine_calls) == 1
+    assert (refine_calls[0].beam_size, refine_calls[0].prefix, refine_calls[0].language) == (5, "", "es")
+    assert ev.standing_text(of(events, ev.FinalAsr), {h.utterance_id: h for h in heard}) == "hola amigo buenos días"
+
+
+async def test_the_context_prompt_primes_the_next_utterance_and_its_second_decode() -> None:
+    translator, _ = make_translator(PausingEngine(FAST))
+    asr = MishearingAsr("hola amigo buenos días")
+    events = await speech_session(Components(translator.config, asr=asr, translator=translator), (1.0, 1.0))
+    finals = of(events, ev.FinalAsr)
+    assert len(finals) == 2 and not finals[0].text.endswith(".")  # not a whole sentence: still context
+    second = [o for n, o in asr.calls if o.prompt]
+    assert second and all(o.prompt == finals[0].text for o in second)
+    refine_prompts = [o.prompt for _, o in asr.calls if o.beam_size > 1]
+    assert refine_prompts == ["", finals[0].text]
+    # each utterance is heard again (and translated from what is heard then)
+    assert [h.status for h in of(events, ev.RevisedAsr)] == ["revised", "revised"]
+
+
+async def test_asr_revisions_are_skipped_with_the_translation_and_switched_off_with_refinement() -> None:
+    engine = PausingEngine(BETTER)
+    translator, _ = make_translator(engine, capacity=1)
+    comp = Components(translator.config, asr=MishearingAsr("hola amigo buenos días"), translator=translator)
+    events = await speech_session(comp, refinement=False)
+    assert of(events, ev.FinalAsr) and of(events, ev.RevisedAsr) == [] == of(events, ev.RevisedTranslation)
+    engine.gate_open.clear()  # the first sentence's refinement stalls: the second waits, the third takes its place
+    session, events, reader = await open_session(comp)
+    parts = [silence(0.5)] + [part for _ in range(3) for part in (tone(1.0), silence(1.0))]
+    await stream_audio(session, np.concatenate(parts), realtime=0.5)
+    for _ in range(500):
+        if len(of(events, ev.FinalTranslation)) == 3:
+            break
+        await asyncio.sleep(0.01)
+    engine.gate_open.set()
+    await session.close()
+    await reader
+    finals = of(events, ev.FinalTranslation)
+    heard = {h.utterance_id: h for h in of(events, ev.RevisedAsr)}
+    revised = {r.utterance_id: r for r in of(events, ev.RevisedTranslation)}
+    assert len(finals) == 3 and set(heard) == set(revised) == {f.utterance_id for f in finals}
+    skipped = [f.utterance_id for f in finals if revised[f.utterance_id].status == "skipped"]
+    assert len(skipped) == 1 and (heard[skipped[0]].status, heard[skipped[0]].reason) == ("skipped", "backlog")
+    assert heard[skipped[0]].text == heard[skipped[0]].previous_text
+    for uid in heard:
+        assert events.index(heard[uid]) < events.index(revised[uid])
+
+
+def test_wire_forms_of_an_asr_revision() -> None:
+    from rtt.protocol import REPLAYABLE_TYPES, parse_server_message
+    from serve.wire.events import event_to_message
+    from serve.wire.proto import to_proto
+
+    event = ev.RevisedAsr(2, "hola amigo", "hola amiga", "revised", 900.0, {"endpoint_to_revision": 700.0}, "es")
+    message = event_to_message(event, partial_results=False)
+    assert message.type == "revised_asr" and message.type in REPLAYABLE_TYPES
+    assert parse_server_message(message.model_dump()) == message
+    proto = to_proto(message).asr
+    assert (proto.is_final, proto.revision_status, proto.text, proto.previous_text, proto.language) == (
+        True, "revised", "hola amigo", "hola amiga", "es")
+    assert proto.latency_ms["endpoint_to_revision"] == 700.0

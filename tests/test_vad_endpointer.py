@@ -53,14 +53,25 @@ def test_min_silence_endpointing() -> None:
 
 def test_max_utterance_cuts_and_continues() -> None:
     cfg = VadConfig(max_utterance_s=1.5, min_silence_ms=300)
-    events = run([0.9] * 120 + [0.0] * 15, cfg)  # 3.6 s of speech
+    events = run([0.9] * 110 + [0.0] * 15, cfg)  # 3.3 s of speech
     reasons = [e[2] for e in events if e[0] == "end"]
     assert reasons[:2] == ["max_length", "max_length"]
     assert reasons[-1] == "silence"
     starts = [e[1] for e in events if e[0] == "start"]
     ends = [e[1] for e in events if e[0] == "end"]
-    # no audio is lost between a cut and the next utterance
-    assert all(s == e for s, e in zip(starts[1:], ends[:-1], strict=False))
+    # no audio is lost between a cut and the next utterance: it starts with the pad before the cut
+    pad = round(cfg.speech_pad_ms / 30)
+    assert all(e - s == pad for s, e in zip(starts[1:], ends[:-1], strict=False))
+
+
+def test_long_speech_is_cut_at_a_weak_frame_before_the_limit() -> None:
+    cfg = VadConfig(max_utterance_s=3.0, min_silence_ms=300)  # 100 frames; dips count from frame 67
+    probs = [0.9] * 40 + [0.45] + [0.9] * 39 + [0.42] + [0.9] * 40 + [0.0] * 15
+    events = run(probs, cfg)
+    # the dip at frame 40 is too early to cut; the one at frame 80 ends the first utterance there
+    assert events[:2] == [("start", 0, ""), ("end", 81, "max_length")]
+    assert events[2] == ("start", 81 - round(cfg.speech_pad_ms / 30), "")
+    assert [e[2] for e in events if e[0] == "end"] == ["max_length", "silence"]
 
 
 def test_silence_timeout_once_per_silent_stretch() -> None:

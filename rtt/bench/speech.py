@@ -266,9 +266,13 @@ def _clip_metrics(run: dict[str, Any]) -> dict[str, Any]:
     asr = [e for e in events if isinstance(e, ev.FinalAsr)]
     mt = [e for e in events if isinstance(e, ev.FinalTranslation)]
     revised = {e.utterance_id: e for e in events if isinstance(e, ev.RevisedTranslation)}
+    heard = {e.utterance_id: e for e in events if isinstance(e, ev.RevisedAsr)}
     out: dict[str, Any] = {
         "clip": run["clip"].clip_id,
-        "transcript": " ".join(e.text for e in asr),
+        # what stands: the refinement pass's second decode where it made one
+        "transcript": ev.standing_text(asr, heard),
+        "final_transcript": " ".join(e.text for e in asr),
+        "asr_revision_status": [heard[e.utterance_id].status for e in asr if e.utterance_id in heard],
         # what stands at the end: a final's revision where the refinement pass made one
         "translation": ev.standing_text(mt, revised),
         "first_final_translation": " ".join(e.text for e in mt),
@@ -345,8 +349,10 @@ def _aggregate(rows: list[dict[str, Any]], clips: list[SpeechClip]) -> dict[str,
     chrf: dict[str, Any] = {}
     for lang in sorted({by_name[r["clip"]].language for r in rows}):
         sel = [r for r in rows if by_name[r["clip"]].language == lang]
-        wer[lang] = {"wer": round(word_error_rate([by_name[r["clip"]].transcript for r in sel],
-                                                  [r["transcript"] for r in sel]), 4), "clips": len(sel)}
+        refs = [by_name[r["clip"]].transcript for r in sel]
+        wer[lang] = {"wer": round(word_error_rate(refs, [r["transcript"] for r in sel]), 4), "clips": len(sel)}
+        if any(r.get("final_transcript", r["transcript"]) != r["transcript"] for r in sel):
+            wer[lang]["wer_final"] = round(word_error_rate(refs, [r["final_transcript"] for r in sel]), 4)
         tgt = _direction(lang)
         refs, hyps, firsts = [], [], []
         for r in sel:
@@ -373,6 +379,8 @@ def _aggregate(rows: list[dict[str, Any]], clips: list[SpeechClip]) -> dict[str,
         "endpoint_to_revision_ms": _pcts(flat("endpoint_to_revision_ms")),
         "refinement": {status: sum(r.get("revision_status", []).count(status) for r in rows)
                        for status in ("revised", "unchanged", "skipped")},
+        "asr_refinement": {status: sum(r.get("asr_revision_status", []).count(status) for r in rows)
+                           for status in ("revised", "unchanged", "skipped")},
         "asr_revisions": _erasure_summary([s for r in rows for s in r["asr_erasure"]]),
         "mt_revisions": _erasure_summary([s for r in rows for s in r["mt_erasure"]]),
         "compute_rtf": {"asr": round(asr_ms / 1000 / audio_s, 3) if audio_s else None,

@@ -1,4 +1,4 @@
-"""``rtt bench mt|waitk|speech|serve|refine``: measurements written as JSON under ``reports/``."""
+"""``rtt bench mt|waitk|speech|asr|serve|refine``: measurements written as JSON under ``reports/``."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wk.add_argument("--out", type=Path, default=Path("reports/mt/waitk.json"))
     wk.set_defaults(func=_waitk)
 
-    for optional in ("rtt.bench.speech", "rtt.bench.serve", "rtt.bench.refine"):
+    for optional in ("rtt.bench.speech", "rtt.bench.peer", "rtt.bench.serve", "rtt.bench.refine"):
         try:
             module = __import__(optional, fromlist=["register"])
         except ImportError:

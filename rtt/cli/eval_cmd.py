@@ -75,6 +75,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gt.add_argument("--candidate", required=True, help="results.json of the candidate")
     gt.add_argument("--suite", action="append", help="gate only these suites, with their tolerances")
     gt.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
+    gt.add_argument("--metrics-out", type=Path,
+                    help="also write the result in Prometheus text format (textfile collector; deploy/alerts.yml)")
     gt.set_defaults(func=_gate)
 
     c = sub.add_parser("canary", help="replay a suite with a share of segments on a candidate config")
@@ -317,6 +319,11 @@ def _gate(args: argparse.Namespace) -> int:
     suites = [load_suite(s) for s in (args.suite or [])]
     report = gate(_load_json(args.baseline), _load_json(args.candidate), suites)
     print(report.render(verbose=args.verbose))
+    if args.metrics_out:
+        # Written whole then renamed: a collector never reads half a file.
+        tmp = args.metrics_out.with_suffix(args.metrics_out.suffix + ".tmp")
+        tmp.write_text(report.to_prometheus())
+        tmp.replace(args.metrics_out)
     return 0 if report.passed else 1
 
 

@@ -63,6 +63,28 @@ class GateReport:
     def failures(self) -> list[GateRow]:
         return [r for r in self.rows if not r.passed]
 
+    def to_prometheus(self, now: float | None = None) -> str:
+        """The result in Prometheus' text format (for node_exporter's textfile collector or a
+        Pushgateway): what ``deploy/alerts.yml`` alerts on (ASR WER drift, MT quality drop)."""
+        import time
+
+        def esc(v: str) -> str:
+            return v.replace("\\", "\\\\").replace('"', '\\"')
+
+        lines = ["# HELP rtt_gate_passed 1 when the candidate is within the allowed change of the baseline",
+                 "# TYPE rtt_gate_passed gauge"]
+        lines += [f'rtt_gate_passed{{run="{esc(r.key)}",metric="{esc(r.metric)}"}} {int(r.passed)}' for r in self.rows]
+        lines += ["# HELP rtt_gate_value a gated metric of the baseline and of the candidate",
+                  "# TYPE rtt_gate_value gauge"]
+        for r in self.rows:
+            for arm, value in (("baseline", r.baseline), ("candidate", r.candidate)):
+                if value is not None:
+                    lines.append(f'rtt_gate_value{{run="{esc(r.key)}",metric="{esc(r.metric)}",arm="{arm}"}} {value}')
+        lines += ["# HELP rtt_gate_last_run_timestamp_seconds when the gate last ran",
+                  "# TYPE rtt_gate_last_run_timestamp_seconds gauge",
+                  f"rtt_gate_last_run_timestamp_seconds {time.time() if now is None else now}"]
+        return "\n".join(lines) + "\n"
+
     def render(self, verbose: bool = False) -> str:
         shown = self.rows if verbose else self.failures
         lines = []

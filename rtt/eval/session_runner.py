@@ -87,7 +87,7 @@ async def run_session_segment(
         last_rev = revised.get(finals[-1].utterance_id) if finals else None
         if last_rev is not None and last_rev.status != "skipped":
             trace.revision_latency_ms = last_rev.latency_ms.get("endpoint_to_revision")
-    trace.transcript_hyp = " ".join(a.text for a in asr).strip()
+    trace.transcript_hyp = ev.standing_text(asr, {e.utterance_id: e for e in events if isinstance(e, ev.RevisedAsr)})
     if finals:
         # From the VAD endpoint of the clip's last utterance, as a live user waits for it: a clip
         # with trailing silence gets its final before the file ends, so "after the end of the

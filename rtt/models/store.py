@@ -114,6 +114,17 @@ class PackageSource:
                 yield fh
 
 
+def fingerprint(directory: Path | str) -> str | None:
+    """The short sha256 of a model's largest file, from its store manifest (what traces and
+    reports name a model version by); None for a directory or file outside the store."""
+    try:
+        files = json.loads((Path(directory) / MANIFEST).read_text())["files"]
+        name = max(files, key=lambda f: files[f].get("size", 0))
+        return str(files[name]["sha256"])[:12]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:

@@ -39,6 +39,12 @@ class MtRequest:
     pause: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
+def billed_tokens(cost: MtCost) -> int:
+    """Tokens a translation is metered by: prompt tokens the engine evaluated (not those served
+    from a reused cache) plus generated ones; 0 for engines without tokens (Apertium)."""
+    return max(0, cost.prompt_tokens - cost.cached_tokens) + cost.generated_tokens
+
+
 @dataclass
 class MtCost:
     wall_ms: float = 0.0

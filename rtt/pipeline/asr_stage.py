@@ -19,10 +19,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from rtt.asr.base import AsrEngine, AsrWord
+from rtt.asr.base import AsrEngine, AsrWord, DecodeOptions
+from rtt.asr.redecode import Redecode
 from rtt.asr.streaming import FinalHypothesis, StreamingAsrConfig, UtteranceDecoder
 from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
+from rtt.models.store import fingerprint
 from rtt.pipeline.events import (
     ErrorEvent,
     Event,
@@ -33,6 +35,7 @@ from rtt.pipeline.events import (
     WordTiming,
 )
 from rtt.pipeline.utterance import Utterance
+from rtt.tracing import span
 
 T = TypeVar("T")
 
@@ -45,7 +48,6 @@ PARTIAL_REST = 0.5  # after a partial that took t seconds, the next one waits 0.
 NO_SPEECH_PROB = 0.6
 NO_SPEECH_LOGPROB = -1.0
 CONTEXT_WORDS = 40
-SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
 
 
 @dataclass
@@ -63,6 +65,8 @@ class SourceWords:
     # ``text`` is the whole utterance and replaces the words sent so far (the final dropped a
     # wrong early commit, see UtteranceDecoder.final): the sentence is translated afresh.
     restart: bool = False
+    # On a final, when the refinement pass is on: the utterance, to be decoded again afresh.
+    redecode: Redecode | None = None
 
 
 class AsrStage:
@@ -87,6 +91,7 @@ class AsrStage:
         prefinal_silence_ms: float = PREFINAL_SILENCE_MS,
         wait_in_pauses: bool = True,
         foreground: Callable[[], AbstractContextManager[None]] = nullcontext,
+        refine_beam: int | None = None,
     ) -> None:
         self.engine_getter = engine_getter
         self.foreground = foreground
@@ -106,6 +111,7 @@ class AsrStage:
         self.hold_mt_for_final = hold_mt_for_final
         self.prefinal_silence_ms = prefinal_silence_ms
         self.wait_in_pauses = wait_in_pauses
+        self.refine_beam = refine_beam  # None: finals are not decoded again (no refinement pass)
         self.tag = tag
         self.last_language: str | None = None
         self._context: dict[str, str] = {}  # language -> recent final text (Whisper prompt)
@@ -197,10 +203,17 @@ class AsrStage:
             timeout = rest_until - time.monotonic() if due and resting else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(utt.changed.wait(), timeout)
-        await self._final(decoder, utt)
+        await self._final(engine, decoder, utt)
+
+    def _span(self, engine: AsrEngine, utt: Utterance, kind: str, audio: np.ndarray) -> Any:
+        model_dir = getattr(engine, "model_dir", None)
+        return span("rtt.asr.decode", utterance_id=utt.id, kind=kind, engine=engine.name,
+                    model_hash=fingerprint(model_dir) if model_dir is not None else None,
+                    audio_s=round(len(audio) / PIPELINE_RATE, 3))
 
     async def _partial(self, decoder: UtteranceDecoder, utt: Utterance, audio: np.ndarray, prefinal: bool = False) -> None:
-        hyp = await asyncio.to_thread(self._live, decoder.partial, audio)
+        with self._span(decoder.engine, utt, "prefinal" if prefinal else "partial", audio):
+            hyp = await asyncio.to_thread(self._live, decoder.partial, audio)
         log.debug("%s utt=%d partial on %.2f s took %.0f ms", self.tag, utt.id, len(audio) / PIPELINE_RATE,
                   hyp.result.total_ms)
         self.stats["partial_decodes"] += 1
@@ -218,7 +231,15 @@ class AsrStage:
             # If this pause is the endpoint, the final will bring exactly the tentative words.
             self.to_mt(SourceWords(utt.id, hyp.tentative, True, hyp.language, speculative=True))
 
-    async def _final(self, decoder: UtteranceDecoder, utt: Utterance) -> None:
+    def _redecode(self, engine: AsrEngine, decoder: UtteranceDecoder, audio: np.ndarray,
+                  final: FinalHypothesis) -> Redecode | None:
+        if self.refine_beam is None or self.config.task != "transcribe":
+            return None
+        options = DecodeOptions(language=final.language, allowed_languages=self.config.allowed_languages,
+                                beam_size=self.refine_beam, prompt=decoder.prompt, window="pad30")
+        return Redecode(engine, audio, options, final.text, final.language)
+
+    async def _final(self, engine: AsrEngine, decoder: UtteranceDecoder, utt: Utterance) -> None:
         t_start = self.now_ms()
         audio = utt.audio(utt.speech_end_samples or None)
         if not len(audio):
@@ -228,7 +249,9 @@ class AsrStage:
         t0 = time.perf_counter()
         log.debug("%s utt=%d final on %.2f s (speech end), last partial saw %.2f s", self.tag, utt.id,
                   len(audio) / PIPELINE_RATE, (decoder.last.audio_samples if decoder.last else 0) / PIPELINE_RATE)
-        final: FinalHypothesis = await asyncio.to_thread(self._live, decoder.final, audio, len(audio))
+        with self._span(engine, utt, "final", audio) as s:
+            final: FinalHypothesis = await asyncio.to_thread(self._live, decoder.final, audio, len(audio))
+            s.set_attribute("rtt.reused_partial", final.reused_partial)
         asr_ms = (time.perf_counter() - t0) * 1000
         self.stats["final_decodes"] += 0 if final.reused_partial else 1
         self.stats["finals_reused"] += 1 if final.reused_partial else 0
@@ -256,13 +279,13 @@ class AsrStage:
                 self.to_mt(SourceWords(utt.id, "", True, final.language, timings, None, marks))
             return
         if self.asr_context:
-            # Only whole sentences make a useful prompt: Whisper "continues" one that stops
-            # mid-sentence instead of transcribing (measured: "…channels," -> "the").
-            if text.rstrip().endswith(SENTENCE_END):
-                recent = f"{self._context.get(final.language, '')} {text}".split()
-                self._context[final.language] = " ".join(recent[-CONTEXT_WORDS:])
-            else:
-                self._context.pop(final.language, None)
+            # The session's last words prime the next utterance (bounded, as whisper_streaming's
+            # prompt is): a sentence the VAD cut in two is decoded as one text, not as two
+            # fragments ("K K", "texte texte").  A prompt that stops mid-sentence can make
+            # Whisper "continue" it with a word or two; UtteranceDecoder._decode catches that
+            # (a hypothesis far too short for its audio is decoded again without the prompt).
+            recent = f"{self._context.get(final.language, '')} {text}".split()
+            self._context[final.language] = " ".join(recent[-CONTEXT_WORDS:])
         start_ms = 1000 * utt.start_sample / PIPELINE_RATE
         end_ms = start_ms + 1000 * len(audio) / PIPELINE_RATE
         if self.mode == "direct":
@@ -276,7 +299,7 @@ class AsrStage:
             return
         emitted = asyncio.Event()
         self.to_mt(SourceWords(utt.id, " ".join(final.new_words), True, final.language, timings, emitted, marks,
-                               restart=final.replaced))
+                               restart=final.replaced, redecode=self._redecode(engine, decoder, audio, final)))
         if final.replaced:
             self.stats["finals_replaced"] += 1
         self.hold_mt(False)

@@ -16,6 +16,7 @@ from rtt.errors import RttError
 from rtt.pipeline.events import Event, Notice, SpeechStarted, SpeechStopped
 from rtt.pipeline.timeline import CaptureTimeline
 from rtt.pipeline.utterance import Utterance
+from rtt.tracing import span
 from rtt.vad.base import Vad
 from rtt.vad.endpointer import (
     Endpointer,
@@ -193,6 +194,9 @@ class AudioStage:
                 utt.speech_end_capture_ms = self.timeline.arrival_ms(e.speech_end_sample)
                 utt.endpoint_capture_ms = self.timeline.arrival_ms(e.end_sample)
                 utt.end(e.reason, e.speech_end_sample - utt.start_sample, now)
+                with span("rtt.vad.endpoint", utterance_id=utt.id, reason=e.reason,
+                          speech_s=round(utt.speech_end_samples / PIPELINE_RATE, 3)):
+                    pass  # an instant on the session's trace: where the utterance ended and why
                 self.current = None
                 self.emit(SpeechStopped(utt.id, now))
                 log.debug("%s utt=%d endpoint (%s) at sample %d", self.tag, utt.id, e.reason, e.end_sample)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from rtt.asr.base import AsrEngine
 from rtt.config import RttConfig, load_config
-from rtt.models.store import ModelStore
+from rtt.models.store import ModelStore, fingerprint
 from rtt.mt.priority import ForegroundGate
 from rtt.pipeline.load import LoadGovernor
 from rtt.vad.base import Vad
@@ -122,6 +122,13 @@ class Components:
     def tts(self) -> Any:
         """An :class:`rtt.tts.router.TtsRouter`."""
         return self._tts.get()
+
+    def asr_model_hash(self) -> str | None:
+        """The short sha256 of the ASR model in the store, when it is loaded (traces, session info)."""
+        if not self._asr.loaded:
+            return None
+        model_dir = getattr(self.asr, "model_dir", None)
+        return fingerprint(model_dir) if model_dir is not None else None
 
     def make_vad(self) -> Vad:
         """A fresh detector for one stream (Silero keeps recurrent state)."""

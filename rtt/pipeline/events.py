@@ -95,6 +95,10 @@ class FinalTranslation:
     audio_end_ms: float | None = None
     # A refinement pass will follow with a RevisedTranslation of this utterance.
     revision_pending: bool = False
+    # What it cost (usage metering): the tier that wrote it and the MT tokens of all its steps
+    # (prompt tokens not served from a cache, plus generated ones).
+    tier: str = ""
+    tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,11 +117,32 @@ class RevisedTranslation:
     latency_ms: dict[str, float] = field(default_factory=dict)
     engine: str = ""
     reason: str = ""  # why it was skipped
+    tier: str = ""  # the refinement tier, when it ran
+    tokens: int = 0  # MT tokens the refinement spent (as FinalTranslation.tokens)
 
 
-def standing_text(finals: Sequence[FinalTranslation], revisions: Mapping[int, RevisedTranslation]) -> str:
-    """What a reader sees at the end: each final's text, or its revision's where there is one
-    (a skipped revision carries the final's text)."""
+@dataclass(frozen=True)
+class RevisedAsr:
+    """The refinement pass's second decode of a final transcript (speech input only): exactly one
+    follows each ``FinalAsr`` whose translation has ``revision_pending``, before that
+    translation's :class:`RevisedTranslation`.  ``status`` as there: ``revised`` (``text``
+    replaces the final transcript, and the revised translation is made from it), ``unchanged``
+    or ``skipped`` (``reason`` says why; ``text`` is the final's)."""
+
+    utterance_id: int
+    text: str
+    previous_text: str
+    status: str
+    at_ms: float
+    latency_ms: dict[str, float] = field(default_factory=dict)  # e.g. {"endpoint_to_revision": ..}
+    language: str = ""
+    reason: str = ""
+
+
+def standing_text(finals: Sequence[FinalTranslation | FinalAsr],
+                  revisions: Mapping[int, RevisedTranslation | RevisedAsr]) -> str:
+    """What a reader sees at the end: each final's text (translation or transcript), or its
+    revision's where there is one (a skipped revision carries the final's text)."""
     return " ".join(revisions[f.utterance_id].text if f.utterance_id in revisions else f.text
                     for f in finals).strip()
 
@@ -157,6 +182,7 @@ Event = (
     | PartialTranslation
     | FinalTranslation
     | RevisedTranslation
+    | RevisedAsr
     | TtsAudio
     | Notice
     | ErrorEvent

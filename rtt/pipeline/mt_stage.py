@@ -23,15 +23,19 @@ merged into the next step instead (with the final, when the pause was the endpoi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rtt.asr.redecode import Redecode
 from rtt.errors import RttError
+from rtt.mt.base import billed_tokens
 from rtt.pipeline.asr_stage import SourceWords
 from rtt.pipeline.events import ErrorEvent, Event, FinalTranslation, PartialTranslation, TargetWord
+from rtt.tracing import span
 
 log = logging.getLogger("rtt.pipeline")
 
@@ -48,6 +52,7 @@ class _Open:
     words: list[TargetWord] = field(default_factory=list)
     mt_ms: float = 0.0
     steps: int = 0
+    tokens: int = 0
     started_ms: float = 0.0
     failed: bool = False
     speculation: _Speculation | None = None
@@ -73,7 +78,7 @@ class MtStage:
         emit: Callable[[Event], None],
         on_final: Callable[[FinalTranslation], None],
         tag: str,
-        refine: Callable[[Any, FinalTranslation], None] | None = None,
+        refine: Callable[[Any, FinalTranslation, Redecode | None], None] | None = None,
         thin: Callable[[], bool] | None = None,
         defer: Callable[[], bool] | None = None,
     ) -> None:
@@ -131,16 +136,8 @@ class MtStage:
                 break
             self.queue.get_nowait()
             self.stats["merged_items"] += 1
-            item = SourceWords(
-                item.utterance_id,
-                nxt.text if nxt.restart else f"{item.text} {nxt.text}".strip(),
-                nxt.final,
-                nxt.source_lang,
-                nxt.timings,
-                nxt.asr_final_emitted,
-                nxt.marks,
-                restart=nxt.restart,
-            )
+            # The later item's fields stand (a final's timings, marks, redecode), with the words of both.
+            item = dataclasses.replace(nxt, text=nxt.text if nxt.restart else f"{item.text} {nxt.text}".strip())
         return item
 
     async def _speculate(self, item: SourceWords) -> None:
@@ -214,12 +211,19 @@ class MtStage:
                 if hasattr(state.translator, "thin_tentative"):
                     state.translator.thin_tentative = self.thin()
                     deferred = state.translator.defer_steps = self.defer() and not item.final
-                update = await asyncio.to_thread(state.translator.push, item.text, item.final)
+                engine = getattr(state.translator, "engine", None)
+                with span("rtt.mt.step", utterance_id=item.utterance_id, final=item.final,
+                          engine=getattr(engine, "name", None), tier=getattr(state.translator, "tier", None),
+                          model_hash=getattr(state.translator, "model_hash", None), words=len(new_words)):
+                    update = await asyncio.to_thread(state.translator.push, item.text, item.final)
             committed_text = update.committed_text if update else ""
             tentative = update.tentative if update else ""
             committed = [w.text for w in update.committed] if update else []
             source_read = int(getattr(state.translator, "source_words_read", len(state.source)))
         step_ms = (time.perf_counter() - t0) * 1000
+        cost = getattr(update, "cost", None) if state.translator is not None else None
+        if cost is not None:
+            state.tokens += billed_tokens(cost)
         state.mt_ms += step_ms
         state.steps += 1
         self.stats["steps"] += 1
@@ -262,10 +266,12 @@ class MtStage:
             audio_start_ms=marks.get("audio_start_ms"),
             audio_end_ms=marks.get("audio_end_ms"),
             revision_pending=refinable,
+            tier=str(getattr(state.translator, "tier", "") or ""),
+            tokens=state.tokens,
         )
         self.on_final(final)
         if refinable and self.refine is not None:
-            self.refine(state.translator, final)
+            self.refine(state.translator, final, item.redecode)
 
 
 def _clone(translator: Any) -> Any:

@@ -48,6 +48,11 @@ class SessionOptions:
     asr_context: bool = True  # condition Whisper on the previous utterance of the same language
     # Refinement pass (config `mt.refine_tier`): None = as configured, False = off for this session.
     refinement: bool | None = None
+    # Mask e-mails, phone, card and IBAN numbers / strong words in everything the session emits
+    # (transcripts, translations, and so what is retained); None = config text.mask_pii /
+    # text.mask_profanity (rtt/pipeline/privacy.py).
+    pii_masking: bool | None = None
+    profanity_masking: bool | None = None
 
     def with_defaults(self, config: RttConfig) -> SessionOptions:
         """A copy with every ``None`` that the configuration decides filled in."""
@@ -57,6 +62,8 @@ class SessionOptions:
             stabilization=self.stabilization or config.policy.stabilization,
             formality=self.formality or config.text.formality,
             punctuation=config.text.punctuation if self.punctuation is None else self.punctuation,
+            pii_masking=config.text.mask_pii if self.pii_masking is None else self.pii_masking,
+            profanity_masking=config.text.mask_profanity if self.profanity_masking is None else self.profanity_masking,
         )
 
     def validate(self) -> SessionOptions:

@@ -16,6 +16,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from rtt import tracing
+from rtt.asr.redecode import Redecode
 from rtt.asr.streaming import StreamingAsrConfig
 from rtt.audio.decoder import AudioDecoder
 from rtt.audio.jitter import JitterBuffer
@@ -29,6 +31,7 @@ from rtt.pipeline.events import ErrorEvent, Event, FinalTranslation, Notice
 from rtt.pipeline.load import MESSAGES, STEP_DOWN, STEP_UP, cheaper_tier
 from rtt.pipeline.mt_stage import MtStage
 from rtt.pipeline.options import SessionOptions
+from rtt.pipeline.privacy import EventMasker
 from rtt.pipeline.refine_stage import RefineStage
 from rtt.pipeline.timeline import CaptureTimeline
 from rtt.pipeline.tts_stage import TtsStage
@@ -67,13 +70,20 @@ class Session:
         self.mt: MtStage | None = None
         self.refine: RefineStage | None = None
         self.tts: TtsStage | None = None
+        self._span: Any = None  # the session's trace (rtt/tracing.py), from start to close
+        o = self.options
+        self._mask: EventMasker | None = None
+        if o.pii_masking or o.profanity_masking:
+            self._mask = EventMasker(pii=bool(o.pii_masking), profanity=bool(o.profanity_masking),
+                                     target_lang=lambda: self.options.target_lang)
 
     # -- clock & plumbing -------------------------------------------------------------------------
     def now_ms(self) -> float:
         return (time.monotonic() - self._t0) * 1000.0
 
     def _emit(self, event: Event) -> None:
-        self._channel.put(event)
+        # Every event passes here: masked once, before any client, store or log sees it.
+        self._channel.put(self._mask(event) if self._mask is not None else event)
 
     def _next_id(self) -> int:
         return next(self._ids)
@@ -86,6 +96,7 @@ class Session:
             src, tgt, policy=o.policy, stabilization=o.stabilization, tier=self._live_tier(src, tgt),
             glossary=o.glossary, formality=o.formality, punctuation=o.punctuation,
             refine_tier=self.components.config.mt.refine_tier if self.refine is not None else None,
+            mask_pii=o.pii_masking, mask_profanity=o.profanity_masking,
         )
 
     # -- load (rtt/pipeline/load.py) ---------------------------------------------------------------
@@ -148,12 +159,14 @@ class Session:
         self._announce_load()
         self._emit(event)
 
-    def _refine_or_shed(self, translator: Any, final: FinalTranslation) -> None:
+    def _refine_or_shed(self, translator: Any, final: FinalTranslation, redecode: Redecode | None = None) -> None:
         assert self.refine is not None
         self._announce_load()
-        self.refine.offer(translator, final)
+        self.refine.offer(translator, final, redecode)
 
     def _on_final_translation(self, final: FinalTranslation) -> None:
+        if self._mask is not None:
+            final = self._mask(final)  # TTS speaks what the captions show
         latency = final.latency_ms.get("endpoint_to_final", final.latency_ms.get("input_to_final"))
         if latency is not None:
             self.components.load_governor.observe(latency)
@@ -181,7 +194,8 @@ class Session:
             governor = self.components.load_governor
             self.refine = RefineStage(capacity=cfg.mt.refine_queue, now_ms=self.now_ms, emit=self._emit, tag=self.tag,
                                       executor=self.components.gate.background_executor(),
-                                      shed=lambda: governor.sheds("refinement"))
+                                      shed=lambda: governor.sheds("refinement"),
+                                      speech_idle=lambda: self.audio is None or self.audio.current is None)
         self.mt = MtStage(self._translator_for, target_lang=lambda: self.options.target_lang,
                           partial_results=o.partial_results, now_ms=self.now_ms, emit=self._emit_mt,
                           on_final=self._on_final_translation, tag=self.tag,
@@ -209,20 +223,27 @@ class Session:
             hold_mt_for_final=cfg.asr.mt_yields_to_final,  # a no-op when hold_mt is (no yielding at all)
             prefinal_silence_ms=cfg.asr.prefinal_silence_ms,
             wait_in_pauses=cfg.asr.partials_wait_in_pauses,
+            refine_beam=cfg.asr.beam_size_refine if self.refine is not None and cfg.asr.refine_transcripts else None,
         )
         if o.tts and cfg.tts.enabled:
             self.tts = TtsStage(lambda: self.components.tts, voice=o.tts_voice, now_ms=self.now_ms,
                                 emit=self._emit, tag=self.tag)
             self._tasks.append(asyncio.create_task(self.tts.prewarm(o.target_lang)))
-        self._tasks += [
-            asyncio.create_task(self.audio.run(), name=f"{self.id}-audio"),
-            asyncio.create_task(self.asr.run(self.audio.utterances), name=f"{self.id}-asr"),
-            asyncio.create_task(self.mt.run(), name=f"{self.id}-mt"),
-        ]
-        if self.refine is not None:
-            self._tasks.append(asyncio.create_task(self.refine.run(), name=f"{self.id}-refine"))
-        if self.tts is not None:
-            self._tasks.append(asyncio.create_task(self.tts.run(), name=f"{self.id}-tts"))
+        # One trace per session: the stage tasks start inside its span, so every step's span is
+        # its child (rtt/tracing.py).
+        self._span = tracing.start_root("rtt.session", session_id=self.id, source_lang=o.source_lang,
+                                        target_lang=o.target_lang, mode=o.mode, policy=o.policy,
+                                        asr_model_hash=self.components.asr_model_hash())
+        with tracing.within(self._span):
+            self._tasks += [
+                asyncio.create_task(self.audio.run(), name=f"{self.id}-audio"),
+                asyncio.create_task(self.asr.run(self.audio.utterances), name=f"{self.id}-asr"),
+                asyncio.create_task(self.mt.run(), name=f"{self.id}-mt"),
+            ]
+            if self.refine is not None:
+                self._tasks.append(asyncio.create_task(self.refine.run(), name=f"{self.id}-refine"))
+            if self.tts is not None:
+                self._tasks.append(asyncio.create_task(self.tts.run(), name=f"{self.id}-tts"))
         for task in self._tasks:
             task.add_done_callback(self._stage_ended)
         log.info("%s started %s->%s mode=%s", self.tag, o.source_lang, o.target_lang, o.mode)
@@ -361,6 +382,8 @@ class Session:
             self.components.vads.release(self._vad)
         self._vad = None
         self._channel.close()
+        if self._span is not None:
+            self._span.end()
         log.info("%s closed", self.tag)
 
     async def _drain_refinement(self) -> None:
@@ -382,6 +405,15 @@ class Session:
                 log.error("%s stage failed: %r", self.tag, r)
 
     # -- introspection ----------------------------------------------------------------------------
+    def queue_depths(self) -> dict[str, int]:
+        """Items waiting in front of each stage now (a metric: where a session backs up)."""
+        out = {"audio": self.audio.queue.qsize() if self.audio else 0,
+               "asr": self.audio.utterances.qsize() if self.audio else 0,
+               "mt": self.mt.queue.qsize() if self.mt else 0,
+               "refine": self.refine.pending if self.refine else 0,
+               "tts": self.tts.queue.qsize() if self.tts else 0}
+        return out
+
     @property
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {"dropped_partials": self._channel.dropped, "jitter": vars(self._jitter.stats),

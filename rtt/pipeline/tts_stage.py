@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rtt.pipeline.events import Event, FinalTranslation, Notice, TtsAudio
+from rtt.tracing import set_attributes, span
 
 log = logging.getLogger("rtt.pipeline")
 
@@ -65,7 +66,11 @@ class TtsStage:
         stream = await asyncio.to_thread(router.stream, final.text, final.target_lang, self.voice)
         first = True
         while True:
-            chunk = await asyncio.to_thread(next, stream, None)
+            with span("rtt.tts.chunk", utterance_id=final.utterance_id, voice=self.voice,
+                      target_lang=final.target_lang) as s:
+                chunk = await asyncio.to_thread(next, stream, None)
+                if chunk is not None:
+                    set_attributes(s, chunk_index=chunk.index, samples=len(chunk.pcm16) // 2)
             if chunk is None:
                 return
             now = self.now_ms()

@@ -1,4 +1,5 @@
-"""PII masking (e-mails, phones, card numbers, IBANs) and profanity masking.
+"""PII masking (e-mails, also as speech recognition writes them, phones, card numbers, IBANs)
+and profanity masking.
 
 PII is masked in the *source* so that it never reaches an engine (or a log); the masks are
 then protected like glossary terms and come out of translation unchanged.  Profanity is masked
@@ -24,6 +25,14 @@ MASK_RE = re.compile("|".join(re.escape(m) for m in MASK_TOKENS))
 
 _EMAIL_RE = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
+# An address as speech recognition writes it: "john at example.com", "ana punto lopez arroba
+# gmail punto com". Needs a known top-level domain, so "look at the house" is left alone.
+_SEP = r"(?:\.|\s*\b(?:dot|punto|point|punkt)\b\s*)"
+_SPOKEN_EMAIL_RE = re.compile(
+    r"(?<![\w@.])[\w+-]+(?:" + _SEP + r"[\w+-]+)*\s+(?:at|arroba|arobase|ät|chez)\s+[\w-]+(?:" + _SEP
+    + r"[\w-]+)*?" + _SEP + r"(?:com|org|net|edu|gov|io|info|eu|de|es|fr|uk|co|it|nl|mx|ar)(?![\w@])",
+    re.IGNORECASE,
 )
 # Country code, check digits, then 11-30 alphanumerics, printed compact or in groups of four.
 _IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
@@ -58,6 +67,8 @@ def find_pii(text: str) -> list[Span]:
     """E-mails, IBANs, card numbers and phone numbers, non-overlapping, in text order."""
     candidates: list[Span] = []
     for m in _EMAIL_RE.finditer(text):
+        candidates.append(Span(m.start(), m.end(), "mask", m.group(0), EMAIL_MASK))
+    for m in _SPOKEN_EMAIL_RE.finditer(text):
         candidates.append(Span(m.start(), m.end(), "mask", m.group(0), EMAIL_MASK))
     for m in _IBAN_RE.finditer(text):
         end = _longest_valid_iban(text, m.start(), m.end())
@@ -143,8 +154,9 @@ def mask_profanity(text: str, lang: str) -> str:
     pattern = profanity_pattern(lang)
     if pattern is None:
         return text
-    return pattern.sub(_star, text)
+    return pattern.sub(star_match, text)
 
 
-def _star(m: re.Match[str]) -> str:
+def star_match(m: re.Match[str]) -> str:
+    """A profane match as its words' first letters followed by asterisks."""
     return re.sub(r"\S+", lambda w: w.group(0)[0] + "*" * (len(w.group(0)) - 1), m.group(0))

@@ -2,8 +2,15 @@
 
 Hysteresis (a lower threshold to stay in speech than to enter it) keeps short dips inside a
 word from splitting it.  An utterance ends after ``min_silence_ms`` of continuous silence, or
-is cut at ``max_utterance_s`` so that ASR windows stay bounded; a stream that has been silent
+is cut near ``max_utterance_s`` so that ASR windows stay bounded; a stream that has been silent
 for ``silence_timeout_s`` gets one :class:`SilenceTimeout` (the session decides what to do).
+
+Long speech is not cut at an arbitrary frame: in the last ``CUT_SEARCH_S`` before the limit the
+first weak frame (below the start threshold: most often a gap between words) ends the
+utterance, and only speech without any such dip is cut at the limit itself.  Either way the next
+utterance starts with the ``speech_pad_ms`` of audio before the cut (as an onset gets its
+pre-roll), so a word at the cut is heard whole at least once; the ASR stage's context prompt
+joins the two texts.
 
 Positions are sample indices of the 16 kHz stream.  The endpointer also owns the audio that
 belongs to the current utterance: a pre-roll of ``speech_pad_ms`` before the detected start
@@ -47,6 +54,8 @@ class SilenceTimeout:
 
 EndpointEvent = SegmentStart | SegmentAudio | SegmentEnd | SilenceTimeout
 
+CUT_SEARCH_S = 3.0  # how far before max_utterance_s a weak frame may end a long utterance
+
 
 class Endpointer:
     def __init__(
@@ -66,6 +75,7 @@ class Endpointer:
         self.silence_frames_to_end = max(1, int(round(config.min_silence_ms / ms_per_frame)))
         self.pad_frames = int(round(config.speech_pad_ms / ms_per_frame))
         self.max_frames = int(config.max_utterance_s * 1000 / ms_per_frame)
+        self.cut_from_frames = self.max_frames - min(int(CUT_SEARCH_S * 1000 / ms_per_frame), self.max_frames // 3)
         self.timeout_frames = int(config.silence_timeout_s * 1000 / ms_per_frame) if config.silence_timeout_s else 0
         self.reset()
 
@@ -73,6 +83,7 @@ class Endpointer:
         self.position = 0  # samples consumed
         self.in_speech = False
         self._preroll: deque[np.ndarray] = deque(maxlen=self.pad_frames + self.min_speech_frames)
+        self._recent: deque[np.ndarray] = deque(maxlen=max(1, self.pad_frames))  # the overlap after a cut
         self._candidate = 0  # consecutive voiced frames while idle
         self._silent_run = 0  # consecutive unvoiced frames while in speech
         self._utt_frames = 0
@@ -112,6 +123,7 @@ class Endpointer:
     def _in_speech(self, frame: np.ndarray, p: float) -> list[EndpointEvent]:
         events: list[EndpointEvent] = [SegmentAudio(frame)]
         self._utt_frames += 1
+        self._recent.append(frame)
         if p >= self.off_threshold:
             self._silent_run = 0
             self._last_voiced_end = self.position
@@ -119,10 +131,15 @@ class Endpointer:
             self._silent_run += 1
         if self._silent_run >= self.silence_frames_to_end:
             events.append(self._end("silence"))
-        elif self._utt_frames >= self.max_frames:
+        elif self._utt_frames >= self.max_frames or (self._utt_frames >= self.cut_from_frames
+                                                      and p < self.on_threshold):
+            going_on = self._silent_run == 0
+            overlap = list(self._recent)
             events.append(self._end("max_length"))
-            # Speech goes on past the cut: the next frame opens a new utterance at once.
-            if self._silent_run == 0:
+            # The audio just before the cut is the next utterance's pre-roll; when speech goes
+            # on past the cut, the next frame opens that utterance at once.
+            self._preroll.extend(overlap)
+            if going_on:
                 self._candidate = self.min_speech_frames - 1
         return events
 

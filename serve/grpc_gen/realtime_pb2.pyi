@@ -22,7 +22,7 @@ class ClientMessage(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., has_seq: bool = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., audio: _Optional[_Union[Audio, _Mapping]] = ..., text: _Optional[_Union[Text, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps", "refinement")
+    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps", "refinement", "pii_masking", "profanity_masking")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANG_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,8 @@ class Hello(_message.Message):
     FEATURES_SET_FIELD_NUMBER: _ClassVar[int]
     WORD_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     REFINEMENT_FIELD_NUMBER: _ClassVar[int]
+    PII_MASKING_FIELD_NUMBER: _ClassVar[int]
+    PROFANITY_MASKING_FIELD_NUMBER: _ClassVar[int]
     version: int
     session_id: str
     source_lang: str
@@ -63,7 +65,9 @@ class Hello(_message.Message):
     features_set: bool
     word_timestamps: bool
     refinement: int
-    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ..., refinement: _Optional[int] = ...) -> None: ...
+    pii_masking: int
+    profanity_masking: int
+    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ..., refinement: _Optional[int] = ..., pii_masking: _Optional[int] = ..., profanity_masking: _Optional[int] = ...) -> None: ...
 
 class Audio(_message.Message):
     __slots__ = ("data",)
@@ -140,7 +144,14 @@ class Ack(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., duplicate: bool = ...) -> None: ...
 
 class Asr(_message.Message):
-    __slots__ = ("utterance_id", "is_final", "text", "committed", "tentative", "language", "start_ms", "end_ms", "at_ms", "words")
+    __slots__ = ("utterance_id", "is_final", "text", "committed", "tentative", "language", "start_ms", "end_ms", "at_ms", "words", "revision_status", "previous_text", "reason", "latency_ms")
+    class LatencyMsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     UTTERANCE_ID_FIELD_NUMBER: _ClassVar[int]
     IS_FINAL_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +162,10 @@ class Asr(_message.Message):
     END_MS_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_STATUS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TEXT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     utterance_id: int
     is_final: bool
     text: str
@@ -161,7 +176,11 @@ class Asr(_message.Message):
     end_ms: float
     at_ms: float
     words: _containers.RepeatedCompositeFieldContainer[Word]
-    def __init__(self, utterance_id: _Optional[int] = ..., is_final: bool = ..., text: _Optional[str] = ..., committed: _Optional[str] = ..., tentative: _Optional[str] = ..., language: _Optional[str] = ..., start_ms: _Optional[float] = ..., end_ms: _Optional[float] = ..., at_ms: _Optional[float] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
+    revision_status: str
+    previous_text: str
+    reason: str
+    latency_ms: _containers.ScalarMap[str, float]
+    def __init__(self, utterance_id: _Optional[int] = ..., is_final: bool = ..., text: _Optional[str] = ..., committed: _Optional[str] = ..., tentative: _Optional[str] = ..., language: _Optional[str] = ..., start_ms: _Optional[float] = ..., end_ms: _Optional[float] = ..., at_ms: _Optional[float] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ..., revision_status: _Optional[str] = ..., previous_text: _Optional[str] = ..., reason: _Optional[str] = ..., latency_ms: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Word(_message.Message):
     __slots__ = ("text", "start_ms", "end_ms", "probability")

@@ -21,9 +21,12 @@ from rtt.protocol import DESIGN_VERSION, Features, ProtocolError
 
 # Feature names of the list form; a name not here is ignored and reported in session.created.
 FEATURE_NAMES = tuple(Features.model_fields)
-# Not listed means off, except refinement, which then follows the server's configuration
-# (the design's list predates it; a client turns it off with the object form).
-_UNLISTED_DEFAULT: dict[str, bool | None] = {name: False for name in FEATURE_NAMES} | {"refinement": None}
+# Not listed means off, except refinement and masking, which then follow the server's
+# configuration (the design's list predates them; a server that masks PII keeps masking for a
+# client that does not list it; the object form turns them off).
+_SERVER_DECIDES = ("refinement", "pii_masking", "profanity_masking")
+_UNLISTED_DEFAULT: dict[str, bool | None] = {name: (None if name in _SERVER_DECIDES else False)
+                                             for name in FEATURE_NAMES}
 # session keys of the design hello that version 1 keeps elsewhere
 _AUDIO_KEYS = {"format": "encoding", "sample_rate": "sample_rate"}
 

@@ -13,6 +13,7 @@ from rtt.protocol import (
     Notice,
     PartialAsr,
     PartialTranslation,
+    RevisedAsr,
     RevisedTranslation,
     SpeechStarted,
     SpeechStopped,
@@ -44,6 +45,10 @@ def event_to_message(event: Any, partial_results: bool) -> Any | None:
                                   previous_text=event.previous_text, status=event.status,  # type: ignore[arg-type]
                                   latency_ms=dict(event.latency_ms), engine=event.engine, reason=event.reason,
                                   at_ms=event.at_ms)
+    if isinstance(event, ev.RevisedAsr):
+        return RevisedAsr(utterance_id=event.utterance_id, text=event.text, previous_text=event.previous_text,
+                          status=event.status, language=event.language,  # type: ignore[arg-type]
+                          latency_ms=dict(event.latency_ms), reason=event.reason, at_ms=event.at_ms)
     if isinstance(event, ev.PartialAsr):
         if not partial_results:
             return None

@@ -47,11 +47,12 @@ def options_from_config(cfg: SessionConfig, seq: int | None = None) -> SessionOp
         raise rtt_error_to_protocol(exc, seq) from None
 
 
-def transcription_options(source_lang: str, target_lang: str, word_timestamps: bool) -> SessionOptions:
-    """A REST clip's session: VAD-segmented, no partials, at the pipeline's rate."""
+def transcription_options(source_lang: str, target_lang: str, **options: Any) -> SessionOptions:
+    """A REST clip's session: VAD-segmented, no partials, at the pipeline's rate; ``options``
+    are further SessionOptions fields by name (word_timestamps, pii_masking, ...)."""
     try:
         return SessionOptions(source_lang=source_lang, target_lang=target_lang, partial_results=False,
-                              word_timestamps=word_timestamps).validate()
+                              **options).validate()
     except RttError as exc:
         raise rtt_error_to_protocol(exc) from None
 

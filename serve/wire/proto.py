@@ -112,6 +112,11 @@ def to_proto(message: Any) -> Any:
             end_ms=getattr(m, "end_ms", 0.0), at_ms=m.at_ms,
             words=[pb.Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability or 0.0)
                    for w in getattr(m, "words", None) or ()]))
+    if t == "revised_asr":
+        return pb.ServerMessage(asr=pb.Asr(
+            utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, language=m.language,
+            at_ms=m.at_ms, revision_status=m.status, previous_text=m.previous_text, reason=m.reason,
+            latency_ms=m.latency_ms))
     if t == "partial_translation":
         return pb.ServerMessage(translation=pb.Translation(
             utterance_id=m.utterance_id, is_final=False, text=m.text, committed=m.committed, tentative=m.tentative,
