@@ -31,8 +31,6 @@ MAX_COMPRESSION_RATIO = 2.4
 MIN_AVG_LOGPROB = -1.0
 MAX_NO_SPEECH_PROB = 0.6
 COMPRESSION_MIN_CHARS = 40  # below this zlib's header dominates the ratio
-LID_MIN_WORDS = 3  # text language ID on fewer words is a guess
-LID_MIN_PROB = 0.9
 
 def letter_script(ch: str) -> str:
     """The script of a letter by its Unicode name ("LATIN SMALL LETTER A" -> "LATIN")."""
@@ -71,19 +69,9 @@ def looks_looped(text: str) -> bool:
 
 def other_language(words: Sequence[str], language: str | None) -> bool:
     """The text confidently reads as a language other than ``language`` (False when unsure)."""
-    if not language or len(words) < LID_MIN_WORDS:
-        return False
-    from rtt.errors import InvalidInput
-    from rtt.text.langid import default_identifier
+    from rtt.text.langid import reads_as_other_language
 
-    ident = default_identifier()
-    if language not in ident.languages:
-        return False
-    try:
-        code, prob = ident.identify(" ".join(words))
-    except InvalidInput:  # no letters (numbers only): nothing to say
-        return False
-    return code != language and prob >= LID_MIN_PROB
+    return reads_as_other_language(words, language)
 
 
 def confident(avg_logprob: float, no_speech_prob: float) -> bool:

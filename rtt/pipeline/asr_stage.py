@@ -115,6 +115,7 @@ class AsrStage:
         self.tag = tag
         self.last_language: str | None = None
         self._context: dict[str, str] = {}  # language -> recent final text (Whisper prompt)
+        self._model_hash: str | None = None  # of the ASR model, for traces (set in run)
         self.stats: dict[str, float] = {"partial_decodes": 0, "prefinal_decodes": 0, "final_decodes": 0,
                                         "finals_reused": 0, "finals_replaced": 0, "partials_deferred_in_pause": 0,
                                         "partial_ms_total": 0.0, "final_ms_total": 0.0}
@@ -130,6 +131,9 @@ class AsrStage:
         except RttError as exc:  # e.g. the model is not in the store: text input still works
             self.emit(ErrorEvent(exc.code, exc.message, self.now_ms(), exc.retry_after_ms))
             engine = None
+        # Read once per session, not per decode: the store manifest does not change under us.
+        model_dir = getattr(engine, "model_dir", None)
+        self._model_hash = fingerprint(model_dir) if model_dir is not None else None
         while True:
             utt = await utterances.get()
             if utt is None:
@@ -206,10 +210,8 @@ class AsrStage:
         await self._final(engine, decoder, utt)
 
     def _span(self, engine: AsrEngine, utt: Utterance, kind: str, audio: np.ndarray) -> Any:
-        model_dir = getattr(engine, "model_dir", None)
         return span("rtt.asr.decode", utterance_id=utt.id, kind=kind, engine=engine.name,
-                    model_hash=fingerprint(model_dir) if model_dir is not None else None,
-                    audio_s=round(len(audio) / PIPELINE_RATE, 3))
+                    model_hash=self._model_hash, audio_s=round(len(audio) / PIPELINE_RATE, 3))
 
     async def _partial(self, decoder: UtteranceDecoder, utt: Utterance, audio: np.ndarray, prefinal: bool = False) -> None:
         with self._span(decoder.engine, utt, "prefinal" if prefinal else "partial", audio):

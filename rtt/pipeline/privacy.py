@@ -125,13 +125,9 @@ class EventMasker:
         return event
 
 
-def _fragment_re() -> re.Pattern[str]:
-    # a word holding a digit, an "@", or a dot between two letters/digits (not a sentence end);
-    # mask tokens themselves ("[EMAIL]") are left alone
-    return re.compile(r"(?<!\S)(?!\[[A-Z]+\])\S*(?:\d|@|\w\.\w)\S*")
-
-
-_FRAGMENT = _fragment_re()
+# A word holding a digit, an "@", or a dot between two letters/digits (not a sentence end); mask
+# tokens themselves ("[EMAIL]") are left alone.
+_FRAGMENT = re.compile(r"(?<!\S)(?!\[[A-Z]+\])\S*(?:\d|@|\w\.\w)\S*")
 _DOTTED = re.compile(r"\w\.\w")
 
 

@@ -7,7 +7,7 @@ texts.  Accuracy on FLORES-200 devtest lines 1-200 (en/es/de/fr): see docs/text-
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from rtt.errors import InvalidInput
@@ -49,6 +49,27 @@ class TextLanguageIdentifier:
 def default_identifier() -> TextLanguageIdentifier:
     """The identifier over all product languages, built once per process (read-only)."""
     return TextLanguageIdentifier()
+
+
+# Text language ID on fewer words is a guess; below this probability it is not sure.
+OTHER_LANGUAGE_MIN_WORDS = 3
+OTHER_LANGUAGE_MIN_PROB = 0.9
+
+
+def reads_as_other_language(words: Sequence[str], language: str | None) -> bool:
+    """The words confidently read as a language other than ``language`` (False when unsure, too
+    short, without letters, or ``language`` is not one the identifier knows).  Used on ASR
+    hypotheses (rtt/asr/guards.py) and on live MT output (rtt/metrics/online.py)."""
+    if not language or len(words) < OTHER_LANGUAGE_MIN_WORDS:
+        return False
+    ident = default_identifier()
+    if language not in ident.languages:
+        return False
+    try:
+        code, prob = ident.identify(" ".join(words))
+    except InvalidInput:  # no letters (numbers only): nothing to say
+        return False
+    return code != language and prob >= OTHER_LANGUAGE_MIN_PROB
 
 
 def identify_language(text: str) -> tuple[str, float]:
