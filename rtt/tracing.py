@@ -26,6 +26,13 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
 
+def enabled() -> bool:
+    """An SDK provider is installed.  Until one is, the API's own no-op path still costs ~5 us
+    a span (a proxy tracer, a context attach and detach), so the calls below skip it: tracing
+    off costs a type check (``rtt bench tracing``, reports/ops/tracing.md)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
 def _attrs(attributes: dict[str, Any]) -> dict[str, Any]:
     return {f"rtt.{k}": v for k, v in attributes.items() if v is not None and v != ""}
 
@@ -33,6 +40,9 @@ def _attrs(attributes: dict[str, Any]) -> dict[str, Any]:
 @contextmanager
 def span(name: str, **attributes: Any) -> Iterator[trace.Span]:
     """A child of the current span (the session's, inside a session)."""
+    if not enabled():
+        yield trace.INVALID_SPAN
+        return
     with tracer().start_as_current_span(name, attributes=_attrs(attributes)) as s:
         yield s
 
@@ -44,12 +54,17 @@ def set_attributes(s: trace.Span, **attributes: Any) -> None:
 
 def start_root(name: str, **attributes: Any) -> trace.Span:
     """A span that is not made current (the session's: ended by ``Session.close``)."""
+    if not enabled():
+        return trace.INVALID_SPAN
     return tracer().start_span(name, attributes=_attrs(attributes))
 
 
 @contextmanager
 def within(s: trace.Span) -> Iterator[None]:
     """Make ``s`` the current span for the block (tasks created in it inherit it)."""
+    if not s.get_span_context().is_valid:
+        yield
+        return
     token = context.attach(trace.set_span_in_context(s))
     try:
         yield

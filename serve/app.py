@@ -123,6 +123,9 @@ def create_app(
     settings = settings or load_serve_settings(config)
     backend = backend or PipelineBackend(config, prewarm=settings.prewarm)
     metrics = Metrics()
+    engine_usage = getattr(backend, "engine_usage", None)
+    if callable(engine_usage):
+        metrics.engines.source = engine_usage
     limiter = RateLimiter(make_limit_store(settings.redis_url, settings.redis_prefix), settings.limits)
     transcripts = TranscriptStore(settings.retention.transcripts, settings.retention.ttl_s)
     usage = UsageMeter(make_usage_store(settings.redis_url, settings.redis_prefix), metrics)

@@ -138,6 +138,11 @@ class PipelineBackend:
             self.load()
         return self._components
 
+    def engine_usage(self) -> list[Any]:
+        """The loaded models' busy seconds and batch sizes (empty before loading)."""
+        components = self._components
+        return list(components.engine_usage()) if components is not None else []
+
     @property
     def load_governor(self) -> Any:
         """The process's load level (rtt/pipeline/load.py), None before the models are loaded."""

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS_MS = (50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
+AGREEMENT_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100)
+
+
+class EngineCollector(Collector):
+    """Model busy seconds and MT batch sizes, read from the loaded engines at scrape time (the
+    engines count them; rtt/metrics/busy.py, rtt/mt/llama_batch.py)."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Sequence[Any]] = list
+
+    def collect(self) -> Iterator[Metric]:
+        busy = CounterMetricFamily("rtt_model_busy_seconds", "Seconds each loaded model spent computing",
+                                   labels=["engine"])
+        batches = HistogramMetricFamily("rtt_mt_batch_requests", "Requests decoded together per batched MT step",
+                                        labels=["engine"])
+        for usage in self.source():
+            busy.add_metric([usage.engine], usage.busy_s)
+            sizes = usage.batch_sizes
+            if sizes:
+                buckets = [(str(float(bound)), sum(n for size, n in sizes.items() if size <= bound))
+                           for bound in BATCH_BUCKETS]
+                buckets.append(("+Inf", sum(sizes.values())))
+                batches.add_metric([usage.engine], buckets, sum(size * n for size, n in sizes.items()))
+        yield busy
+        yield batches
 
 
 class Metrics:
@@ -55,6 +84,12 @@ class Metrics:
                                        ["direction"], registry=r)
         self.mt_wrong_language = Counter("rtt_mt_wrong_language", "Finals whose language ID is not the target",
                                          ["direction"], registry=r)
+        self.mt_tier_agreement = Histogram(
+            "rtt_mt_tier_agreement", "chrF of the live final against the refinement tier's translation of the"
+            " same sentence (100: the better model agreed)", ["direction"], buckets=AGREEMENT_BUCKETS, registry=r)
+        self.mt_qe_similarity = Gauge("rtt_mt_qe_similarity", "Rolling mean QE similarity (USE-multilingual"
+                                      " cosine of source and live final), not a quality metric", ["direction"],
+                                      registry=r)
         self.tts_chunks = Counter("rtt_tts_chunks", "Synthesized speech chunks sent", registry=r)
         self.tts_failures = Counter("rtt_tts_failures", "Sessions whose speech synthesis failed (TTS_UNAVAILABLE: captions continue)", registry=r)
         self.queue_depth = Gauge("rtt_queue_depth", "Items waiting per pipeline stage, over open sessions",
@@ -73,6 +108,9 @@ class Metrics:
         self.usage_mt_tokens = Counter("rtt_usage_mt_tokens", "MT tokens (prompt evaluated + generated)",
                                        ["key", "tier"], registry=r)
 
+        self.engines = EngineCollector()
+        r.register(self.engines)
+
         self._step_downs_seen: dict[str, int] = {}
 
     def observe_queues(self, sessions: Any) -> None:
@@ -86,6 +124,13 @@ class Metrics:
                 totals[stage] = totals.get(stage, 0) + n
         for stage, n in totals.items():
             self.queue_depth.labels(stage).set(n)
+
+    def observe_quality(self, quality: Any) -> None:
+        """Copy the rolling QE similarity per direction into its gauge."""
+        if quality is None:
+            return
+        for direction, mean in quality.means().items():
+            self.mt_qe_similarity.labels(direction).set(mean)
 
     def observe_load(self, governor: Any) -> None:
         """Copy the load governor's state into the gauges and its step counts into the counter."""

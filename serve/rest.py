@@ -302,4 +302,5 @@ async def metrics(principal: AuthDep, state: StateDep) -> PlainTextResponse:
     state.metrics.ready.set(1 if state.backend.ready else 0)
     state.metrics.observe_load(getattr(state.backend, "load_governor", None))
     state.metrics.observe_queues(state.manager.sessions.values())
+    state.metrics.observe_quality(state.manager.quality)
     return PlainTextResponse(state.metrics.render(), media_type="text/plain; version=0.0.4")

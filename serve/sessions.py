@@ -24,6 +24,7 @@ from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
 from rtt.languages import check_pair
 from rtt.metrics import online
+from rtt.metrics.online import RollingQe
 from rtt.pipeline import events as ev
 from rtt.pipeline.options import SessionOptions
 from rtt.protocol import (
@@ -98,6 +99,9 @@ class ManagedSession:
         self.manager = manager
         self.transport = transport
         self.seq = SeqTracker()
+        # Each pending revision's direction, for the tier-agreement signal (one entry per final
+        # awaiting its revised_translation, so bounded by the refinement backlog).
+        self._revision_directions: dict[int, str] = {}
         self.outbox = Outbox(s.output_queue, s.max_pending_finals)
         self.inputs: asyncio.Queue[_Input | None] = asyncio.Queue(maxsize=s.input_queue)
         self.state = "open"  # open -> ending -> closed
@@ -375,6 +379,10 @@ class ManagedSession:
                     self._record_final(event)
                 elif isinstance(event, ev.RevisedTranslation):
                     metrics.revisions.labels(event.status, event.reason).inc()
+                    direction = self._revision_directions.pop(event.utterance_id, None)
+                    if direction is not None and event.status in ("revised", "unchanged"):
+                        metrics.mt_tier_agreement.labels(direction).observe(
+                            online.tier_agreement(event.previous_text, event.text))
                     self.manager.usage.record(self.principal.id, tier=event.tier or None, mt_tokens=event.tokens)
                     if event.status == "revised":
                         self.manager.transcripts.revise(self.id, event.utterance_id, text=event.text)
@@ -412,6 +420,10 @@ class ManagedSession:
                 m.mt_untranslated.labels(direction).inc()
             elif online.wrong_language(event.text, event.target_lang):
                 m.mt_wrong_language.labels(direction).inc()
+            if self.manager.quality is not None:
+                self.manager.quality.offer(direction, event.source_text, event.text)
+            if event.revision_pending:
+                self._revision_directions[event.utterance_id] = direction
         lat = event.latency_ms.get("endpoint_to_final", event.latency_ms.get("input_to_final"))
         if lat is not None:
             self.manager.metrics.final_latency_ms.observe(lat)
@@ -441,6 +453,7 @@ class SessionManager:
         self.metrics = metrics
         self.transcripts = transcripts
         self.usage = usage
+        self.quality = RollingQe() if settings.online_qe else None
         self.sessions: dict[str, ManagedSession] = {}
         # Open transport connections (anything with ``pending() -> int``), for shutdown.
         self.connections: set[Any] = set()
@@ -538,6 +551,8 @@ class SessionManager:
                          retry_after_ms=1000))
         grace = self.settings.timeouts.shutdown_grace_s
         await asyncio.gather(*(m.end("shutdown", drain=True, timeout_s=grace) for m in live), return_exceptions=True)
+        if self.quality is not None:
+            self.quality.close()
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -102,6 +102,9 @@ class ServeSettings(_Strict):
     # batch scheduler could decode together.
     session_threads: int = Field(default=64, ge=4)
     prewarm: bool = True
+    # QE similarity of live finals, scored on a lowest-priority thread (rtt_mt_qe_similarity;
+    # needs the encoder of rtt[research], off without it).
+    online_qe: bool = True
     cors_origins: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

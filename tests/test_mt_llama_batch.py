@@ -75,6 +75,10 @@ def test_concurrent_requests_all_finish_and_identical_ones_agree(shared_data):
         assert all(out) and len(set(out)) == 1
         stats = batched.batcher().stats
         assert stats.max_batch_requests >= 2  # they did share decodes
+        # what the service exports (rtt_mt_batch_requests, rtt_model_busy_seconds_total)
+        assert sum(stats.sizes.values()) == stats.steps and max(stats.sizes) == stats.max_batch_requests
+        assert batched.batch_sizes() == stats.sizes and batched.busy_seconds() >= stats.busy_s > 0
+        assert plain.busy_seconds() == 0 and plain.batch_sizes() == {}
     finally:
         plain.close()
         batched.close()

@@ -100,3 +100,26 @@ def test_partials_hide_the_fragments_of_an_address_or_number_not_yet_whole() -> 
     assert m(ev.PartialTranslation(0, "mi teléfono es", "612", 0, 0.0)).tentative == "[NUMBER]"
     # the final says exactly what the rules find: a plain number stays
     assert m(ev.FinalAsr(0, "it is 25 years old", "en", 0.0, 1.0, 1.0)).text == "it is 25 years old"
+
+
+def test_an_address_run_together_or_half_heard_is_masked() -> None:
+    m = masker(profanity=False)
+    assert m.text("My email is johnatexample.com.", "en") == "My email is [EMAIL]."
+    # a partial that ends where the domain is still being spoken
+    p = m(ev.PartialAsr(0, "my email is", "John at example.", 0.0, "en"))
+    assert (p.committed, p.tentative) == ("my email is", "[EMAIL]")
+    assert m.text("I looked at the house.", "en") == "I looked at the house."
+
+
+def test_translations_never_repeat_the_words_the_source_masks_covered() -> None:
+    m = EventMasker(pii=True, profanity=False, target_lang=lambda: "es")
+    m(ev.PartialAsr(0, "my email is", "John at example.", 0.0, "en"))
+    # the Spanish partial carries the address's parts, which no rule sees as an address
+    t = m(ev.PartialTranslation(0, "mi correo es", "John en example.", 0, 0.0))
+    assert t.tentative == "[EMAIL] en [EMAIL]." and "example" not in t.committed
+    m(ev.FinalAsr(0, "write to ana.lopez@example.com", "en", 0.0, 1.0, 1.0))
+    assert m.hide("Escribe a Lopez hoy.") == "Escribe a [EMAIL] hoy."
+    assert m.hide("escribe hoy") == "escribe hoy"  # words the masks did not cover stay
+    off = EventMasker(pii=False, profanity=True, target_lang=lambda: "es")
+    off(ev.FinalAsr(0, "write to ana.lopez@example.com", "en", 0.0, 1.0, 1.0))
+    assert off.hide("Lopez") == "Lopez"

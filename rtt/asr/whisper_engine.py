@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from rtt.asr.base import AsrResult, AsrWord, DecodeOptions
 from rtt.asr.normalize import drop_repetition
 from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import BackendUnavailable, InvalidInput
+from rtt.metrics.busy import BusyLock
 
 FRAMES_PER_SECOND = 100  # mel frames (10 ms hop)
 MAX_FRAMES = 3000  # Whisper's 30 s window
@@ -64,7 +64,7 @@ class WhisperEngine:
         self.multilingual = bool(self.model.model.is_multilingual)
         self._hf_tokenizer = self.model.hf_tokenizer
         self._suppressed = get_suppressed_tokens(self._tokenizer("en", "transcribe"), [-1])
-        self._lock = threading.Lock()  # one decode at a time: CTranslate2 already uses all threads
+        self._lock = BusyLock()  # one decode at a time: CTranslate2 already uses all threads
         self.languages: tuple[str, ...] = tuple(self.model.supported_languages)
 
     # -- helpers --------------------------------------------------------------------------
@@ -98,6 +98,9 @@ class WhisperEngine:
         return lang, prob
 
     # -- public ---------------------------------------------------------------------------
+    def busy_seconds(self) -> float:
+        return self._lock.seconds
+
     def detect_language(self, audio: np.ndarray, allowed: tuple[str, ...] = ()) -> tuple[str, float]:
         if not self.multilingual:
             return "en", 1.0

@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wk.add_argument("--out", type=Path, default=Path("reports/mt/waitk.json"))
     wk.set_defaults(func=_waitk)
 
-    for optional in ("rtt.bench.speech", "rtt.bench.peer", "rtt.bench.serve", "rtt.bench.refine"):
+    for optional in ("rtt.bench.speech", "rtt.bench.peer", "rtt.bench.serve", "rtt.bench.refine", "rtt.bench.tracing",
+                     "rtt.bench.session_trace"):
         try:
             module = __import__(optional, fromlist=["register"])
         except ImportError:

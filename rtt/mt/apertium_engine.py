@@ -16,13 +16,13 @@ import re
 import select
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from rtt.errors import BackendUnavailable
 from rtt.languages import LANGUAGES
+from rtt.metrics.busy import BusyLock
 from rtt.mt.base import MtCost, MtRequest, MtResult, split_words, take_new_words
 
 # Apertium's separator for a batch: a blank line keeps sentences apart in one process call.
@@ -72,7 +72,7 @@ class PersistentPipe:
     def __init__(self, mode: str, timeout_s: float = 10.0) -> None:
         self.mode = mode
         self.timeout_s = timeout_s
-        self._lock = threading.Lock()
+        self._lock = BusyLock()
         self._proc: subprocess.Popen[bytes] | None = None
 
     @staticmethod
@@ -132,6 +132,9 @@ class PersistentPipe:
             proc.kill()
             proc.wait(timeout=5)
 
+    def busy_seconds(self) -> float:
+        return self._lock.seconds
+
     def close(self) -> None:
         with self._lock:
             if self._proc is not None and self._proc.stdin is not None:
@@ -162,6 +165,9 @@ class ApertiumEngine:
             )
         self._pipes = {pair: PersistentPipe(self.modes[pair]) for pair in self.directions}
         self._pipe_failed: set[str] = set()
+
+    def busy_seconds(self) -> float:
+        return sum(pipe.busy_seconds() for pipe in self._pipes.values())
 
     def warm_up(self) -> None:
         """Start every pair's pipe now, so the first live request does not pay for it."""

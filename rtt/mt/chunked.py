@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rtt.metrics.busy import busy_seconds
 from rtt.mt.base import SENTENCE_END, MtCost, MtEngine, MtRequest, MtResult, join_words, split_words
 
 
@@ -45,6 +46,9 @@ class ChunkedEngine:
         if max_new_words is None:
             return self._whole(request)
         return self.inner.continue_prefix(request, max_new_words)
+
+    def busy_seconds(self) -> float | None:
+        return busy_seconds(self.inner)
 
     def close(self) -> None:
         self.inner.close()

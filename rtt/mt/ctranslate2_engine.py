@@ -11,13 +11,13 @@ Continuing a committed prefix uses CTranslate2's ``target_prefix``; asking for a
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rtt.errors import BackendUnavailable, ModelMissing
+from rtt.metrics.busy import BusyLock
 from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
 
 
@@ -50,7 +50,7 @@ class CTranslate2Engine:
         self.name = name
         self.directions = set(directions)
         self.beam_size = beam_size
-        self._lock = threading.Lock()
+        self._lock = BusyLock()
         self._translator: Any = ctranslate2.Translator(
             str(directory), device="cpu", compute_type=compute_type, intra_threads=threads or 0
         )
@@ -108,6 +108,9 @@ class CTranslate2Engine:
         cut, reached_end = take_new_words(request.target_prefix, text, max_new_words, complete)
         cost = MtCost(wall_ms=(time.perf_counter() - t0) * 1000, prompt_tokens=len(source), generated_tokens=len(hyp))
         return MtResult(cut, cost, reached_end)
+
+    def busy_seconds(self) -> float:
+        return self._lock.seconds
 
     def close(self) -> None:
         self._translator = None

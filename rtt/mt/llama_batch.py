@@ -104,9 +104,13 @@ class BatchStats:
     # Most steps that ran between a live request's submission and the first step that
     # evaluated it (0: the next step did; 1: it waited for the one in flight).
     max_live_wait_steps: int = 0
+    busy_s: float = 0.0  # seconds inside llama_decode
+    sizes: dict[int, int] = field(default_factory=dict)  # requests per step -> steps
 
-    def add(self, n_requests: int, n_tokens: int) -> None:
+    def add(self, n_requests: int, n_tokens: int, seconds: float = 0.0) -> None:
         self.steps += 1
+        self.busy_s += seconds
+        self.sizes[n_requests] = self.sizes.get(n_requests, 0) + 1
         self.tokens += n_tokens
         self.max_batch_requests = max(self.max_batch_requests, n_requests)
         self.requests_per_step += (n_requests - self.requests_per_step) / self.steps
@@ -296,10 +300,11 @@ class BatchScheduler:
             if last:
                 logit_rows.append((req, n - 1))
         b.n_tokens = n
+        t0 = time.perf_counter()
         rc = self._lib.llama_decode(self._ctx, b)
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
-        self.stats.add(len(plan), n)
+        self.stats.add(len(plan), n, time.perf_counter() - t0)
         for req, _, _ in plan:
             if req.first_step is None:
                 req.first_step = self.stats.steps

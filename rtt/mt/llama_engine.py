@@ -22,7 +22,6 @@ Why this shape:
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 
 from rtt.errors import BackendUnavailable, ModelMissing
 from rtt.languages import LANGUAGES
+from rtt.metrics.busy import BusyLock
 from rtt.mt.base import MtCost, MtRequest, MtResult, take_new_words
 from rtt.mt.llama_batch import FINAL, PARTIAL, REFINE, BatchScheduler, BatchSettings, common_prefix
 from rtt.mt.llama_kv import REFRESH_ALL, SourceInsertCache, greedy_token
@@ -82,7 +82,7 @@ class LlamaEngine:
         self.repeat_penalty = repeat_penalty
         self.directions = set(directions)
         self.languages = set(languages)
-        self._lock = threading.Lock()
+        self._lock = BusyLock()
         self.threads = threads or os.cpu_count() or 2
         self._llm: Any = Llama(
             model_path=str(path),
@@ -138,6 +138,16 @@ class LlamaEngine:
             return self._decode(request, max_new_words, 0)  # the scheduler owns its own context
         with self._lock:
             return self._generate(request, max_new_words)
+
+    def busy_seconds(self) -> float:
+        """Seconds under the engine lock plus the scheduler's decode steps (which run outside it)."""
+        batcher = self._batcher
+        return self._lock.seconds + (batcher.stats.busy_s if batcher is not None else 0.0)
+
+    def batch_sizes(self) -> dict[int, int]:
+        """How many scheduler steps ran with n requests in one batch (empty: not batching yet)."""
+        batcher = self._batcher
+        return dict(batcher.stats.sizes) if batcher is not None else {}
 
     def batcher(self) -> BatchScheduler:
         """The model's scheduler, made on the first live step (its KV cells cost memory)."""

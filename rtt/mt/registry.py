@@ -75,6 +75,11 @@ class EngineRegistry:
         self._failures: dict[str, Exception] = {}
         self._lock = threading.Lock()
 
+    def loaded_engines(self) -> dict[str, MtEngine]:
+        """The engines built so far, by name (metrics read them; nothing is loaded)."""
+        with self._lock:
+            return dict(self._engines)
+
     @property
     def tiers(self) -> list[str]:
         return list(self.config.tiers)

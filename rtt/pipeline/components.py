@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rtt.asr.base import AsrEngine
 from rtt.config import RttConfig, load_config
+from rtt.metrics.busy import busy_seconds
 from rtt.models.store import ModelStore, fingerprint
 from rtt.mt.priority import ForegroundGate
 from rtt.pipeline.load import LoadGovernor
@@ -51,6 +53,15 @@ class _Lazy:
     @property
     def loaded(self) -> bool:
         return self._ready
+
+
+@dataclass(frozen=True)
+class EngineUsage:
+    """One loaded model's compute so far (``rtt_model_busy_seconds_total``, ``rtt_mt_batch_requests``)."""
+
+    engine: str  # "asr", "mt:<engine name>", "tts:<piper|espeak>"
+    busy_s: float
+    batch_sizes: dict[int, int]  # requests per decode step -> steps (batched MT engines only)
 
 
 class Components:
@@ -129,6 +140,27 @@ class Components:
             return None
         model_dir = getattr(self.asr, "model_dir", None)
         return fingerprint(model_dir) if model_dir is not None else None
+
+    def engine_usage(self) -> list[EngineUsage]:
+        """Busy seconds (and MT batch sizes) of every model loaded so far; loads nothing."""
+        engines: list[tuple[str, Any]] = []
+        if self._asr.loaded:
+            engines.append(("asr", self.asr))
+        if self._translator.loaded:
+            registry = getattr(self.translator, "engines", None)
+            loaded = getattr(registry, "loaded_engines", None)
+            engines += [(f"mt:{name}", e) for name, e in (loaded() if callable(loaded) else {}).items()]
+        if self._tts.loaded:
+            loaded = getattr(self.tts, "loaded", None)
+            engines += [(f"tts:{name}", e) for name, e in (loaded() if callable(loaded) else {}).items()]
+        usage = []
+        for name, engine in engines:
+            seconds = busy_seconds(engine)
+            if seconds is None:
+                continue
+            sizes = getattr(engine, "batch_sizes", None)
+            usage.append(EngineUsage(name, seconds, sizes() if callable(sizes) else {}))
+        return usage
 
     def make_vad(self) -> Vad:
         """A fresh detector for one stream (Silero keeps recurrent state)."""

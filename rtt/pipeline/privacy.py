@@ -6,6 +6,10 @@ address also sits in the transcript (``partial_asr``, ``final_asr``, ``source_te
 whatever keeps it (retained transcripts, subtitles, clip responses).  So the session passes
 every event through :class:`EventMasker` before anyone sees it: one place, applied to every
 text field, with the language of that field for the profanity list.
+
+A translation can carry an address's parts before any rule sees an address in it (a Spanish
+partial of "john at example." says "john en example."), so the words the source's masks
+covered are remembered for the session and masked wherever a translation repeats them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rtt.pipeline import events as ev
-from rtt.text.masking import find_pii, profanity_pattern, star_match
+from rtt.text.masking import (
+    ADDRESS_WORDS,
+    EMAIL_MASK,
+    SPOKEN_ADDRESS_TAIL_RE,
+    find_pii,
+    profanity_pattern,
+    star_match,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +42,9 @@ class EventMasker:
         self.pii = pii
         self.profanity = profanity
         self.target_lang = target_lang
+        # Words the source's PII masks covered (lower case, oldest first, bounded).
+        self._hidden: dict[str, None] = {}
+        self._hidden_re: re.Pattern[str] | None = None
 
     def cuts(self, text: str, lang: str | None) -> list[_Cut]:
         """What to replace in ``text``, non-overlapping, in order."""
@@ -61,8 +75,36 @@ class EventMasker:
         out = self.text(text, lang)
         if not self.pii or not out:
             return out
-        return _FRAGMENT.sub(lambda m: "[NUMBER]" if any(c.isdigit() for c in m.group(0)) and "@" not in m.group(0)
-                             and not _DOTTED.search(m.group(0)) else "[EMAIL]", out)
+        out = _FRAGMENT.sub(lambda m: "[NUMBER]" if any(c.isdigit() for c in m.group(0)) and "@" not in m.group(0)
+                            and not _DOTTED.search(m.group(0)) else "[EMAIL]", out)
+        return SPOKEN_ADDRESS_TAIL_RE.sub(EMAIL_MASK, out)
+
+    def learn(self, source: str, *, partial: bool = False) -> None:
+        """Remember the words of ``source`` that its PII masks cover (and, in a partial, an
+        address still being spoken), so translations that repeat them are masked too."""
+        if not self.pii or not source:
+            return
+        spans = [(s.start, s.end) for s in find_pii(source)]
+        if partial:
+            spans += [m.span() for m in SPOKEN_ADDRESS_TAIL_RE.finditer(source)]
+        new = False
+        for start, end in spans:
+            for word in _WORD.findall(source[start:end]):
+                key = word.lower()
+                if key not in ADDRESS_WORDS and key not in self._hidden:
+                    self._hidden[key] = None
+                    new = True
+        while len(self._hidden) > MAX_HIDDEN_WORDS:
+            del self._hidden[next(iter(self._hidden))]
+        if new:
+            alternatives = "|".join(re.escape(w) for w in sorted(self._hidden, key=len, reverse=True))
+            self._hidden_re = re.compile(rf"(?<![\w\[])(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+    def hide(self, text: str) -> str:
+        """``text`` with every remembered source word masked."""
+        if self._hidden_re is None or not text:
+            return text
+        return self._hidden_re.sub(EMAIL_MASK, text)
 
     def words(self, text: str, words: Sequence[ev.WordTiming], lang: str | None) -> tuple[ev.WordTiming, ...]:
         """Word timings for the masked text: a word inside a masked span takes its mask (the
@@ -105,23 +147,27 @@ class EventMasker:
         src = getattr(event, "language", None) or getattr(event, "source_lang", None)
         tgt = getattr(event, "target_lang", None) or self.target_lang()
         if isinstance(event, ev.PartialAsr):
+            self.learn(f"{event.committed} {event.tentative}".strip(), partial=True)
             committed, tentative = self._split(event.committed, event.tentative, src)
             return dataclasses.replace(event, committed=committed, tentative=tentative)
         if isinstance(event, ev.FinalAsr):
+            self.learn(event.text)
             return dataclasses.replace(event, text=self.text(event.text, src),
                                        words=self.words(event.text, event.words, src))
         if isinstance(event, ev.RevisedAsr):
+            self.learn(event.text)
             return dataclasses.replace(event, text=self.text(event.text, src),
                                        previous_text=self.text(event.previous_text, src))
         if isinstance(event, ev.PartialTranslation):
             committed, tentative = self._split(event.committed, event.tentative, tgt)
-            return dataclasses.replace(event, committed=committed, tentative=tentative)
+            return dataclasses.replace(event, committed=self.hide(committed), tentative=self.hide(tentative))
         if isinstance(event, ev.FinalTranslation):
-            return dataclasses.replace(event, text=self.text(event.text, tgt),
+            self.learn(event.source_text)
+            return dataclasses.replace(event, text=self.hide(self.text(event.text, tgt)),
                                        source_text=self.text(event.source_text, src))
         if isinstance(event, ev.RevisedTranslation):
-            return dataclasses.replace(event, text=self.text(event.text, tgt),
-                                       previous_text=self.text(event.previous_text, tgt))
+            return dataclasses.replace(event, text=self.hide(self.text(event.text, tgt)),
+                                       previous_text=self.hide(self.text(event.previous_text, tgt)))
         return event
 
 
@@ -129,6 +175,8 @@ class EventMasker:
 # tokens themselves ("[EMAIL]") are left alone.
 _FRAGMENT = re.compile(r"(?<!\S)(?!\[[A-Z]+\])\S*(?:\d|@|\w\.\w)\S*")
 _DOTTED = re.compile(r"\w\.\w")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+MAX_HIDDEN_WORDS = 256
 
 
 def _inside(cut: _Cut, start: int, end: int) -> bool:

@@ -29,9 +29,21 @@ _EMAIL_RE = re.compile(
 # An address as speech recognition writes it: "john at example.com", "ana punto lopez arroba
 # gmail punto com". Needs a known top-level domain, so "look at the house" is left alone.
 _SEP = r"(?:\.|\s*\b(?:dot|punto|point|punkt)\b\s*)"
+_AT_WORDS = ("at", "arroba", "arobase", "ät", "chez")
+_TLDS = "com|org|net|edu|gov|io|info|eu|de|es|fr|uk|co|it|nl|mx|ar"
+# The words an address is spoken with: never themselves private.
+ADDRESS_WORDS = frozenset((*_AT_WORDS, "dot", "punto", "point", "punkt", *_TLDS.split("|")))
 _SPOKEN_EMAIL_RE = re.compile(
-    r"(?<![\w@.])[\w+-]+(?:" + _SEP + r"[\w+-]+)*\s+(?:at|arroba|arobase|ät|chez)\s+[\w-]+(?:" + _SEP
-    + r"[\w-]+)*?" + _SEP + r"(?:com|org|net|edu|gov|io|info|eu|de|es|fr|uk|co|it|nl|mx|ar)(?![\w@])",
+    r"(?<![\w@.])[\w+-]+(?:" + _SEP + r"[\w+-]+)*\s+(?:" + "|".join(_AT_WORDS) + r")\s+[\w-]+(?:" + _SEP
+    + r"[\w-]+)*?" + _SEP + r"(?:" + _TLDS + r")(?![\w@])",
+    re.IGNORECASE,
+)
+# The same address run together, as recognition sometimes writes it: "johnatexample.com".  Any
+# host name with "at" inside and a known TLD qualifies, so a site like "whatever.com" is masked
+# too: a masked domain costs less than a leaked address.
+_GLUED_EMAIL_RE = re.compile(
+    r"(?<![\w@.])[A-Za-z0-9._%+-]*[A-Za-z0-9](?:at|arroba)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:" + _TLDS
+    + r")(?![\w@])",
     re.IGNORECASE,
 )
 # Country code, check digits, then 11-30 alphanumerics, printed compact or in groups of four.
@@ -70,6 +82,8 @@ def find_pii(text: str) -> list[Span]:
         candidates.append(Span(m.start(), m.end(), "mask", m.group(0), EMAIL_MASK))
     for m in _SPOKEN_EMAIL_RE.finditer(text):
         candidates.append(Span(m.start(), m.end(), "mask", m.group(0), EMAIL_MASK))
+    for m in _GLUED_EMAIL_RE.finditer(text):
+        candidates.append(Span(m.start(), m.end(), "mask", m.group(0), EMAIL_MASK))
     for m in _IBAN_RE.finditer(text):
         end = _longest_valid_iban(text, m.start(), m.end())
         if end is not None:
@@ -84,6 +98,12 @@ def find_pii(text: str) -> list[Span]:
         if digit_groups_like(m.group(0)) and not any(span.overlaps(t) for t in taken):
             candidates.append(span)
     return select_spans(candidates)
+
+
+# The end of a partial where an address is being spoken and its domain is not heard yet
+# ("... john at example."): a partial may show [EMAIL] there until the final says what it was.
+SPOKEN_ADDRESS_TAIL_RE = re.compile(
+    r"(?<!\S)[\w.+-]+\s+(?:" + "|".join(_AT_WORDS) + r")\s+[\w-]+\.?\s*$", re.IGNORECASE)
 
 
 def mask_pii(text: str) -> str:

@@ -7,13 +7,13 @@ lock; it synthesises far faster than real time, so serialising is cheap.
 from __future__ import annotations
 
 import ctypes
-import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 
 from rtt.errors import BackendUnavailable, UnsupportedLanguage
+from rtt.metrics.busy import BusyLock
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _POS_CHARACTER = 1
@@ -32,7 +32,8 @@ VOICES: dict[str, str] = {
 
 class EspeakEngine:
     name = "espeak"
-    _lock: ClassVar[threading.Lock] = threading.Lock()
+    # The library is one per process, so is its lock (and the seconds it was held).
+    _lock: ClassVar[BusyLock] = BusyLock()
     _lib: ClassVar[Any] = None
     _rate: ClassVar[int] = 22050
     _sink: ClassVar[list[np.ndarray]] = []
@@ -76,6 +77,9 @@ class EspeakEngine:
             lib.espeak_SetSynthCallback(cls._callback)
             cls._lib = lib
             cls._rate = int(rate)
+
+    def busy_seconds(self) -> float:
+        return EspeakEngine._lock.seconds
 
     def supports(self, lang: str) -> bool:
         return lang in VOICES

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from rtt.errors import BackendUnavailable, ModelMissing, UnsupportedLanguage
+from rtt.metrics.busy import BusyLock
 
 
 class PiperEngine:
@@ -20,8 +21,11 @@ class PiperEngine:
         self._paths = dict(voices)
         self._voices: dict[str, Any] = {}
         self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()  # ONNX Runtime already uses every core per call
+        self._run_lock = BusyLock()  # ONNX Runtime already uses every core per call
         self.sample_rate = 22050
+
+    def busy_seconds(self) -> float:
+        return self._run_lock.seconds
 
     def supports(self, lang: str) -> bool:
         return lang in self._paths

@@ -53,6 +53,11 @@ class TtsRouter:
                 self._piper = PiperEngine({lang: path for lang in langs})
             return self._piper
 
+    def loaded(self) -> dict[str, TtsEngine]:
+        """The voices' engines started so far, by name (metrics read them; nothing is loaded)."""
+        with self._lock:
+            return {name: e for name, e in (("piper", self._piper), ("espeak", self._espeak)) if e is not None}
+
     def engine_for(self, lang: str, voice: str | None = None) -> TtsEngine:
         kind = voice or self.config.voices.get(lang, "espeak")
         if kind == "piper":
