@@ -23,7 +23,8 @@ LLAMA_WHEELS := $(HOME)/.cache/rtt/wheels/llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR
 LLAMA_WHEEL_STAMP := $(LLAMA_WHEELS)/.built
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check $(FIND_LINKS) --find-links $(LLAMA_WHEELS)
 
-.PHONY: serve test install install-research system-deps models node-deps lint bench peer-bench-deps clean-venv
+.PHONY: serve test install install-research system-deps models node-deps lint bench peer-bench-deps clean-venv \
+	lab lab-server notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -92,6 +93,21 @@ lint: install
 
 bench: install-research models
 	$(BIN)/rtt bench mt --out reports/mt/bench.json
+
+# JupyterLab on the notebooks, with this environment's Python as the kernel (python3).
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+lab: install-research models
+	$(MAKE) --no-print-directory lab-server
+
+# Containers often run as root, which JupyterLab refuses without --allow-root.
+lab-server:
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# Execute every notebook on the committed reports and render it to reports/notebooks/*.html.
+notebooks: install-research
+	$(BIN)/rtt notebooks render
 
 # The recognition peer for `rtt bench asr --peer whisperlivekit` (rtt/bench/peer.py): only its
 # LocalAgreement modules are used, which need nothing faster-whisper does not already bring;

@@ -1,96 +1,107 @@
-"""The notebooks execute top to bottom (nbclient) on tiny results made with plumbing fixtures;
-they are thin readers of `rtt` results, so what they show is what the harness measured."""
+"""The research notebooks execute top to bottom (nbclient, the kernel in notebooks/ as JupyterLab
+runs it) on the committed reports, and each shows the tables, figures and audio players it is
+for: outputs are inspected, not just that the cells ran.  ``make lab`` starts JupyterLab."""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+pytest.importorskip("nbclient")
+pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
+from rtt.cli.notebooks_cmd import NOTEBOOKS, execute  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-ITEMS = [
-    {"id": "a", "source": "hola a todos y buenas tardes", "reference": "hello everyone and good afternoon",
-     "src_lang": "es", "tgt_lang": "en"},
-    {"id": "b", "source": "el gato come pescado", "reference": "the cat eats fish", "src_lang": "es", "tgt_lang": "en"},
-]
+SHARED = REPO.parent / "shared" / "data"
+# notebook -> (tables, figures, text every reader must find)
+EXPECTED = {
+    "models_and_tiers.ipynb": (3, 2, ["apertium", "gemma-270m", "accurate-finals"]),
+    "policies.ipynb": (1, 2, ["local-agreement-2", "full-sentence", "best"]),
+    "speech_session.ipynb": (3, 1, ["RevisedTranslation", "PartialAsr"]),
+    "capacity.ipynb": (2, 4, ["batched", "unbatched"]),
+    "recognition_vs_peer.ipynb": (2, 2, ["whisperlivekit", "committed_word_latency_ms"]),
+    "canary_review.ipynb": (3, 1, ["NO-GO", "paired-bs"]),
+}
 
 
-@pytest.fixture(scope="module")
-def tiny_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rtt.eval.experiment import load_experiment, run_experiment
-    from rtt.eval.report import write_report
-    from rtt.eval.runs import run_record
-    from rtt.eval.segments import EvalSegment
-    from rtt.eval.speech_runner import run_speech_segment
-    from tests.eval_fixtures import FakeTranslator, ScriptedAsr
-
-    root = tmp_path_factory.mktemp("nb")
-    (root / "data.jsonl").write_text("\n".join(json.dumps(i) for i in ITEMS) + "\n", encoding="utf-8")
-    (root / "tiny.yaml").write_text("version: 1\nname: tiny\ndomain: t\nsource: {kind: jsonl, paths: [data.jsonl]}\n"
-                                    "pairs: [es-en]\nlimit: null\n", encoding="utf-8")
-    (root / "sweep.yaml").write_text("version: 1\nname: sweep\nsuites: [tiny.yaml]\nstabilization: aggressive\n"
-                                     "policy: [wait-1, wait-2, local-agreement-2, full-sentence]\n", encoding="utf-8")
-    doc = run_experiment(load_experiment(root / "sweep.yaml"), FakeTranslator(), quiet=True)
-    write_report(doc, root / "reports" / "sweep")
-    from rtt.eval.cascade import SpeechCascade
-
-    seg = EvalSegment("speech:es-en:clip-1", ITEMS[0]["source"], ITEMS[0]["reference"], "es", "en",
-                      audio=Path("clip.ogg"), transcript=ITEMS[0]["source"])
-    cascade = SpeechCascade(ScriptedAsr(seg.source), FakeTranslator(), "es", "en", policy="wait-1")
-    trace = run_speech_segment(cascade, seg, np.zeros(16000 * 4, dtype=np.float32))
-    rec = run_record([trace], suite="speech", domain="t", pair="es-en", modality="speech", policy="wait-1",
-                     tier="fast", final_tier=None)
-    speech = dict(doc, runs=[rec], experiment=dict(doc["experiment"], name="speech"))
-    (root / "reports" / "speech").mkdir(parents=True)
-    (root / "reports" / "speech" / "results.json").write_text(json.dumps(speech), encoding="utf-8")
-    return root / "reports"
+def _outputs(book) -> tuple[int, int, int, str]:
+    tables = figures = audio = 0
+    text = []
+    for cell in book.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            assert out.get("output_type") != "error", (out.get("ename"), out.get("evalue"))
+            data = out.get("data", {})
+            html = data.get("text/html", "")
+            tables += "<table" in html
+            figures += "image/png" in data
+            audio += "<audio" in html
+            text += [html, data.get("text/plain", ""), data.get("text/markdown", ""), out.get("text", "")]
+    return tables, figures, audio, "\n".join(text)
 
 
-def _execute(name: str, reports: str | None, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.setenv("RTT_NB_ROOT", str(REPO))
-    if reports is None:
-        monkeypatch.delenv("RTT_NB_REPORTS", raising=False)  # the notebook's own default: committed reports
-    else:
-        monkeypatch.setenv("RTT_NB_REPORTS", reports)
-    monkeypatch.delenv("RTT_NB_RUN", raising=False)
-    book = nbformat.read(REPO / "notebooks" / name, as_version=4)
-    nbclient.NotebookClient(book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
-    return [o.get("text", "") for c in book.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if o.get("output_type") == "stream"]
+def test_every_notebook_is_checked() -> None:
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(EXPECTED)
 
 
-def test_policy_curve_notebook(tiny_reports: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = "".join(_execute("wait_k_vs_local_agreement.ipynb", str(tiny_reports / "sweep" / "results.json"), monkeypatch))
-    for policy in ("wait-1", "wait-2", "local-agreement-2", "full-sentence"):
-        assert policy in out
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_notebook_shows_its_tables_and_figures(name: str) -> None:
+    audio_on = name == "speech_session.ipynb" and SHARED.is_dir()
+    book = execute(NOTEBOOKS / name, {"RTT_NB_RUN": "0", "RTT_NB_AUDIO": "1" if audio_on else "0"})
+    tables, figures, audio, text = _outputs(book)
+    want_tables, want_figures, words = EXPECTED[name]
+    assert tables >= want_tables and figures >= want_figures, (tables, figures)
+    for word in words:
+        assert word in text, word
+    if audio_on:  # two clips and two synthesized translations
+        assert audio >= 4, audio
 
 
-def test_compare_backends_notebook(tiny_reports: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = "".join(_execute("compare_mt_backends.ipynb", str(tiny_reports / "*" / "results.json"), monkeypatch))
-    assert "sweep" in out and "es-en" in out
+def test_renderings_are_committed_for_every_notebook() -> None:
+    rendered = REPO / "reports" / "notebooks"
+    for name in EXPECTED:
+        html = (rendered / name.replace(".ipynb", ".html")).read_text(encoding="utf-8")
+        assert "<table" in html and "image/png" in html and "<audio" not in html, name
 
 
-def test_speech_breakdown_notebook(tiny_reports: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = "".join(_execute("speech_latency_breakdown.ipynb", str(tiny_reports / "speech" / "results.json"), monkeypatch))
-    assert "clip-1" in out and "ASR ms" in out
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [("wait_k_vs_local_agreement.ipynb", ["de-en", "local-agreement-2", "full-sentence"]),
-     ("compare_mt_backends.ipynb", ["default", "accurate-finals", "rule-based"]),
-     ("speech_latency_breakdown.ipynb", ["fleurs-de", "ASR ms"])],
-)
-def test_notebooks_run_on_the_committed_reports(name: str, expected: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a reader opens: each notebook on the reports/ it reads by default (no re-run)."""
-    out = "".join(_execute(name, None, monkeypatch))
-    for text in expected:
-        assert text in out, (text, out[-2000:])
+def test_make_lab_starts_jupyterlab_on_the_notebooks() -> None:
+    import httpx
 
+    port = _free_port()
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    proc = subprocess.Popen(["make", "--no-print-directory", "lab-server", f"LAB_PORT={port}",
+                             "LAB_ARGS=--IdentityProvider.token= --ServerApp.password="],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/lab", timeout=5)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()[-2000:] if proc.stdout else ""
+                time.sleep(0.5)
+        assert r.status_code == 200 and "JupyterLab" in r.text
+        tree = httpx.get(f"http://127.0.0.1:{port}/api/contents", timeout=5).json()
+        assert {"speech_session.ipynb", "canary_review.ipynb"} <= {c["name"] for c in tree["content"]}
+        specs = httpx.get(f"http://127.0.0.1:{port}/api/kernelspecs", timeout=5).json()
+        assert "python3" in specs["kernelspecs"]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        proc.wait(30)

@@ -376,7 +376,11 @@ def _canary(args: argparse.Namespace) -> int:
         "baseline": {"name": base_name, "metrics": result.baseline},
         "candidate": {"name": cand_name, "metrics": result.candidate},
         "go": result.go, "reasons": result.reasons,
-        "segments": [{"id": t.segment_id, "arm": t.arm, "hypothesis": t.hypothesis, "error": t.error}
+        "significance": {name: {"baseline": r.baseline, "candidate": r.candidate, "delta": r.delta,
+                                "p_value": r.p_value, "ci": list(r.ci), "significant": r.significant,
+                                "signature": r.signature} for name, r in result.significance.items()},
+        "segments": [{"id": t.segment_id, "arm": t.arm, "source": t.source, "reference": t.reference,
+                      "hypothesis": t.hypothesis, "final_latency_ms": t.final_latency_ms, "error": t.error}
                      for t in result.traces],
     })
     return 0 if result.go else 1

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     models_cmd.register(sub)
     translate_cmd.register(sub)
-    for optional in ("rtt.cli.speech_cmd", "rtt.cli.eval_cmd", "rtt.cli.bench_cmd"):
+    for optional in ("rtt.cli.speech_cmd", "rtt.cli.eval_cmd", "rtt.cli.bench_cmd", "rtt.cli.notebooks_cmd"):
         try:
             module = __import__(optional, fromlist=["register"])
         except ImportError:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from rtt.eval.segments import EvalSegment
+from rtt.eval.significance import PairedResult, paired_bootstrap, paired_bootstrap_stat, percentile_of
 from rtt.eval.summary import summarize
 from rtt.eval.text_runner import StreamingTranslator, TextRunSettings, run_text
 from rtt.eval.traces import SegmentTrace
@@ -44,6 +45,10 @@ class CanaryCriteria:
     max_qe_drop: float = 0.03
     max_chrf_drop: float = 5.0
     min_candidate_segments: int = 3
+    # Shadow mode (both arms on the same segments): a chrF or latency difference blocks only when
+    # the paired bootstrap says it is real (p < alpha), and a chrF drop of this much is enough.
+    shadow_min_chrf_drop: float = 0.5
+    alpha: float = 0.05
 
 
 @dataclass
@@ -52,6 +57,8 @@ class CanaryResult:
     candidate: dict[str, Any]
     reasons: list[str] = field(default_factory=list)  # why no-go (empty: go)
     traces: list[SegmentTrace] = field(default_factory=list)
+    # Shadow mode: paired bootstrap of candidate vs baseline on the segments both served.
+    significance: dict[str, PairedResult] = field(default_factory=dict)
 
     @property
     def go(self) -> bool:
@@ -78,7 +85,32 @@ def arm_metrics(traces: Sequence[SegmentTrace], target_lang: str | None, with_qe
     return out
 
 
-def decide(base: dict[str, Any], cand: dict[str, Any], crit: CanaryCriteria) -> list[str]:
+def paired_significance(traces: Sequence[SegmentTrace]) -> dict[str, PairedResult]:
+    """chrF and final latency p95 of the candidate against the baseline on the segments both arms
+    served without error (shadow mode), by paired bootstrap resampling."""
+    base = {t.segment_id: t for t in traces if t.arm == "baseline" and t.error is None}
+    cand = {t.segment_id: t for t in traces if t.arm == "candidate" and t.error is None}
+    shared = [i for i in base if i in cand]
+    out: dict[str, PairedResult] = {}
+    with_refs = [i for i in shared if base[i].reference]
+    if len(with_refs) >= 5:
+        targets = {base[i].target_lang for i in with_refs}
+        out["chrf"] = paired_bootstrap([base[i].hypothesis for i in with_refs], [cand[i].hypothesis for i in with_refs],
+                                       [base[i].reference or "" for i in with_refs],
+                                       tgt_lang=next(iter(targets)) if len(targets) == 1 else None)
+    timed = [i for i in shared if base[i].final_latency_ms is not None and cand[i].final_latency_ms is not None]
+    if len(timed) >= 5:
+        out["final_latency_ms_p95"] = paired_bootstrap_stat(
+            [base[i].final_latency_ms or 0.0 for i in timed], [cand[i].final_latency_ms or 0.0 for i in timed],
+            statistic=percentile_of(95), name="final_latency_ms_p95")
+    return out
+
+
+def decide(base: dict[str, Any], cand: dict[str, Any], crit: CanaryCriteria,
+           significance: dict[str, PairedResult] | None = None) -> list[str]:
+    """Why the candidate is a no-go (empty: go).  With ``significance`` (shadow mode) a latency
+    or chrF difference must also be significant, and a smaller chrF drop is enough."""
+    sig = significance or {}
     reasons = []
     if (cand.get("n_segments") or 0) < crit.min_candidate_segments:
         reasons.append(
@@ -88,11 +120,12 @@ def decide(base: dict[str, Any], cand: dict[str, Any], crit: CanaryCriteria) -> 
     if (cand.get("error_rate") or 0) > (base.get("error_rate") or 0):
         reasons.append(f"error rate {cand['error_rate']:.2%} > baseline {base.get('error_rate') or 0:.2%}")
     b, c = base.get("final_latency_ms_p95"), cand.get("final_latency_ms_p95")
+    lat = sig.get("final_latency_ms_p95")
     if (b is not None and c is not None and c > b * (1 + crit.max_latency_p95_rise_pct / 100)
-            and c - b > crit.min_latency_p95_rise_ms):
+            and c - b > crit.min_latency_p95_rise_ms and (lat is None or lat.p_value < crit.alpha)):
         reasons.append(
             f"final latency p95 {c:.0f} ms > baseline {b:.0f} ms + {crit.max_latency_p95_rise_pct:g}% "
-            f"(and + {crit.min_latency_p95_rise_ms:g} ms)"
+            f"(and + {crit.min_latency_p95_rise_ms:g} ms)" + (f", p = {lat.p_value:.3f}" if lat else "")
         )
     b, c = base.get("normalized_erasure"), cand.get("normalized_erasure")
     if b is not None and c is not None and c > b + crit.max_erasure_rise:
@@ -101,7 +134,12 @@ def decide(base: dict[str, Any], cand: dict[str, Any], crit: CanaryCriteria) -> 
     if b is not None and c is not None and c < b - crit.max_qe_drop:
         reasons.append(f"QE similarity {c:.3f} < baseline {b:.3f} - {crit.max_qe_drop:g}")
     b, c = base.get("chrf"), cand.get("chrf")
-    if b is not None and c is not None and c < b - crit.max_chrf_drop:
+    paired = sig.get("chrf")
+    if paired is not None:
+        if paired.delta < -crit.shadow_min_chrf_drop and paired.p_value < crit.alpha:
+            reasons.append(f"chrF {paired.candidate:.1f} < baseline {paired.baseline:.1f} on the same "
+                           f"{paired.n_segments} segments (paired bootstrap p = {paired.p_value:.3f})")
+    elif b is not None and c is not None and c < b - crit.max_chrf_drop:
         reasons.append(f"chrF {c:.1f} < baseline {b:.1f} - {crit.max_chrf_drop:g}")
     return reasons
 
@@ -137,11 +175,11 @@ def run_canary(
     b = arm_metrics(base_traces, target, with_qe)
     c = arm_metrics(cand_traces, target, with_qe)
     crit = criteria or CanaryCriteria()
-    if shadow:
-        # Same segments on both arms: a chrF drop is a real difference, not a sampling one.
-        crit = replace(crit, max_chrf_drop=min(crit.max_chrf_drop, 1.0))
-    reasons = decide(b, c, crit)
-    return CanaryResult(b, c, reasons, base_traces + cand_traces)
+    traces = base_traces + cand_traces
+    # Same segments on both arms: differences are tested pair by pair, not guessed at.
+    significance = paired_significance(traces) if shadow else {}
+    reasons = decide(b, c, crit, significance)
+    return CanaryResult(b, c, reasons, traces, significance)
 
 
 def render(result: CanaryResult, share: float) -> str:
@@ -160,6 +198,9 @@ def render(result: CanaryResult, share: float) -> str:
     # A canary never scores COMET (it compares online metrics); say "not configured" only when
     # that is also true, so the line cannot contradict a configured checkpoint.
     lines.append(NOT_CONFIGURED if configured_checkpoint() is None else "COMET: not scored by a canary")
+    for name, res in result.significance.items():
+        lines.append(f"paired bootstrap {name}: {res.delta:+.2f} (95% CI {res.ci[0]:+.2f} .. {res.ci[1]:+.2f}), "
+                     f"p = {res.p_value:.3f}{' significant' if res.significant else ''} [{res.signature}]")
     verdict = "GO" if result.go else "NO-GO"
     lines.append(f"canary (share {share:g}): {verdict}")
     lines += [f"  - {r}" for r in result.reasons]

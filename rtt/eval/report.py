@@ -264,6 +264,40 @@ def _per_direction(docs: Sequence[dict[str, Any]], pairs: Sequence[str]) -> list
         if not rows:
             continue
         rows.sort(key=lambda r: -(r.get("chrf") or -1))
-        out += [f"### {pair}", "",
-                markdown_table(rows, [("experiment", "experiment"), ("policy", "policy"), ("suites", "suites")]), ""]
+        segments = {(d["experiment"]["name"], policy): _segments(d, pair, policy) for d in docs
+                    for policy in {r["policy"] for r in d["runs"] if r["pair"] == pair}}
+        best = segments.get((rows[0]["experiment"], rows[0]["policy"]), {})
+        for i, row in enumerate(rows):
+            row["vs_best"] = "best" if i == 0 else _versus(best, segments.get((row["experiment"], row["policy"]), {}))
+        out += [f"### {pair}", "", _with_versus(rows), ""]
+    out += [SIGNIFICANCE_NOTE, ""]
     return out
+
+
+SIGNIFICANCE_NOTE = (
+    "`chrF vs best`: the row's chrF minus the direction's best row on the segments both scored, paired "
+    "bootstrap resampling (1000 resamples, seed 12345, sacrebleu's test; `rtt/eval/significance.py`); `*` marks "
+    "p < 0.05, a difference unlikely to be chance on these segments.")
+
+
+def _segments(doc: dict[str, Any], pair: str, policy: str) -> dict[str, tuple[str, str]]:
+    """segment id -> (hypothesis, reference) of one experiment's text runs of a direction."""
+    return {s["id"]: (s.get("hypothesis") or "", s["reference"]) for r in doc["runs"]
+            if r["pair"] == pair and r["policy"] == policy and r.get("modality") == "text"
+            for s in r.get("segments", []) if s.get("reference") and not s.get("error")}
+
+
+def _versus(best: dict[str, tuple[str, str]], other: dict[str, tuple[str, str]]) -> str:
+    from rtt.eval.significance import paired_bootstrap
+
+    shared = sorted(set(best) & set(other))
+    if len(shared) < 5:
+        return "–"
+    res = paired_bootstrap([best[i][0] for i in shared], [other[i][0] for i in shared],
+                           [best[i][1] for i in shared])
+    return f"{res.delta:+.1f}{res.mark()} (p {res.p_value:.2f}, n {len(shared)})"
+
+
+def _with_versus(rows: Sequence[dict[str, Any]]) -> str:
+    return markdown_table(rows, [("experiment", "experiment"), ("policy", "policy"), ("suites", "suites"),
+                                 ("vs_best", "chrF vs best")])

@@ -38,12 +38,12 @@ _SPOKEN_EMAIL_RE = re.compile(
     + r"[\w-]+)*?" + _SEP + r"(?:" + _TLDS + r")(?![\w@])",
     re.IGNORECASE,
 )
-# The same address run together, as recognition sometimes writes it: "johnatexample.com".  Any
-# host name with "at" inside and a known TLD qualifies, so a site like "whatever.com" is masked
-# too: a masked domain costs less than a leaked address.
+# The same address run together, as recognition sometimes writes it ("johnatexample.com",
+# "johnetexample.com"): with PII masking any host name with a known TLD is masked, so a site
+# like "example.com" is masked too: a masked domain costs less than a leaked address.
 _GLUED_EMAIL_RE = re.compile(
-    r"(?<![\w@.])[A-Za-z0-9._%+-]*[A-Za-z0-9](?:at|arroba)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:" + _TLDS
-    + r")(?![\w@])",
+    # The TLD in lower case, as recognizers write hosts: "no.It was" is a missing space, not a host.
+    r"(?<![\w@.])[A-Za-z0-9][A-Za-z0-9_%+-]*(?:\.[A-Za-z0-9-]+)*\.(?-i:" + _TLDS + r")(?![\w@]|\.\w)",
     re.IGNORECASE,
 )
 # Country code, check digits, then 11-30 alphanumerics, printed compact or in groups of four.
