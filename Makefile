@@ -47,7 +47,7 @@ $(VENV)/.installed: pyproject.toml $(LLAMA_WHEEL_STAMP) | $(BIN)/python
 # One resolve for everything (the research extra pins numpy<2 and protobuf<5 for COMET).
 $(VENV)/.installed-research: pyproject.toml $(LLAMA_WHEEL_STAMP) | $(BIN)/python
 	$(LLAMA_INSTALL)
-	$(PIP) -e ".[serve,dev,research]"
+	$(PIP) -e ".[serve,dev,research,ray]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

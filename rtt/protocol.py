@@ -300,6 +300,17 @@ class Limits(_Server):
     idle_timeout_s: float
 
 
+class ServedBy(_Server):
+    """Which configuration and which model files serve the session (a rolling model update
+    shows here which version a session got)."""
+
+    config: str
+    config_version: int
+    # model name -> the first 16 hex digits of its file's sha256 (the store's manifest)
+    models: dict[str, str]
+    replica: str | None = None  # the process that holds the session
+
+
 class SessionCreated(_Server):
     type: Literal["session.created"] = "session.created"
     version: int | str = PROTOCOL_VERSION
@@ -315,6 +326,7 @@ class SessionCreated(_Server):
     # Design dialect: the feature names of hello that are on, and those this server ignored.
     features: list[str] | None = None
     ignored_features: list[str] | None = None
+    served_by: ServedBy | None = None
 
 
 class Ack(_Server):

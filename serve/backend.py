@@ -85,9 +85,11 @@ def language_infos() -> list[LanguageInfo]:
 class PipelineBackend:
     """The real models: one shared ``Components`` (translator, ASR, VAD, TTS) per process."""
 
-    def __init__(self, config: RttConfig, prewarm: bool = True) -> None:
+    def __init__(self, config: RttConfig, prewarm: bool = True, mt_remote: Any = None) -> None:
+        """``mt_remote``: MT engines served by other processes (Ray Serve pools), by name."""
         self.config = config
         self.prewarm = prewarm
+        self.mt_remote = mt_remote
         self._components: Any = None
         self._lock = threading.Lock()
         self._status: dict[str, Any] = {"state": "not_loaded"}
@@ -108,7 +110,7 @@ class PipelineBackend:
             self._status = {"state": "loading"}
             t0 = time.perf_counter()
             try:
-                components = Components.load(self.config)
+                components = Components(self.config, mt_remote=self.mt_remote)
                 if self.prewarm:
                     components.prewarm(asr=True, mt=True)
                     self._prewarm_translator(components)

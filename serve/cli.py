@@ -20,6 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--allow-insecure-public", action="store_true",
                    help="allow a non-loopback bind without API keys (not recommended)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--ray", action="store_true",
+                   help="deploy on Ray Serve: ingress replicas and MT pools (serve.ray in the config; docs/deploy.md)")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --ray: an existing cluster (ray://host:10001 or auto); default: a local one on 127.0.0.1")
     p.add_argument("--hash-key", metavar="KEY",
                    help="print KEY as 'sha256:<hex>' for serve.api_keys / RTT_API_KEYS, and exit")
     p.set_defaults(func=_run)
@@ -32,6 +36,13 @@ def _run(args: argparse.Namespace) -> int:
         if not args.hash_key:
             raise SystemExit("rtt serve: error: --hash-key needs a non-empty key")
         print(HASHED_PREFIX + hash_key(args.hash_key))
+        return 0
+
+    if args.ray or args.ray_address:
+        from serve.scaleout.app import run_blocking
+
+        run_blocking(args.config, host=args.host, port=args.port, address=args.ray_address,
+                     allow_insecure_public=args.allow_insecure_public)
         return 0
 
     from serve.server import run

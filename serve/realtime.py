@@ -174,7 +174,7 @@ class RealtimeConnection:
         self._generation = managed.attach()
         created = SessionCreated(session_id=managed.id, resumed=resumed, last_seq=managed.seq.last,
                                  replayed=replayed, config=managed.config, limits=self.manager.limits(),
-                                 version=hello.version)
+                                 version=hello.version, served_by=self.manager.served_by())
         if hello.version == DESIGN_VERSION:
             f = managed.config.features
             created.features = [name for name in design.FEATURE_NAMES if getattr(f, name)]

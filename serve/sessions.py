@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,7 @@ from rtt.protocol import (
     Limits,
     Pong,
     ProtocolError,
+    ServedBy,
     SessionConfig,
     SessionEnded,
     decode_base64_audio,
@@ -455,6 +458,7 @@ class SessionManager:
         self.usage = usage
         self.quality = RollingQe() if settings.online_qe else None
         self.sessions: dict[str, ManagedSession] = {}
+        self._served_by: ServedBy | None = None
         # Open transport connections (anything with ``pending() -> int``), for shutdown.
         self.connections: set[Any] = set()
         self._background: set[asyncio.Task[Any]] = set()
@@ -462,6 +466,22 @@ class SessionManager:
         self._reaper: asyncio.Task[None] | None = None
         t = settings.timeouts
         self.silence_s = t.silence_s if t.silence_s is not None else backend.config.vad.silence_timeout_s
+
+    def served_by(self) -> ServedBy:
+        """The config and model files of this process (computed once: they do not change while
+        it runs; a new version is a new process)."""
+        if self._served_by is None:
+            from rtt.eval.provenance import model_versions
+
+            config = self.backend.config
+            models: dict[str, str] = {}
+            for name, info in model_versions(config, list(config.mt.tiers), speech=True).items():
+                digests = info.get("sha256") if isinstance(info, dict) else None
+                if digests:
+                    models[str(info.get("model") or name)] = str(next(iter(digests.values())))
+            self._served_by = ServedBy(config=config.name, config_version=config.version, models=models,
+                                       replica=os.environ.get("RTT_REPLICA") or f"{socket.gethostname()}:{os.getpid()}")
+        return self._served_by
 
     def spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
         """A background task with a strong reference (the loop only keeps weak ones)."""

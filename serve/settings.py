@@ -74,6 +74,39 @@ class RetentionSettings(_Strict):
     ttl_s: float = Field(default=86400.0, gt=0)
 
 
+class PoolSettings(_Strict):
+    """One model pool's Ray Serve deployment (``rtt serve --ray``): its replicas and autoscaling."""
+
+    min_replicas: int = Field(default=1, ge=0)
+    max_replicas: int = Field(default=1, ge=1)
+    # Requests in flight per replica the autoscaler aims at; max_ongoing_requests caps them.
+    target_ongoing_requests: float = Field(default=4.0, gt=0)
+    max_ongoing_requests: int = Field(default=16, ge=1)
+    num_cpus: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> PoolSettings:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("min_replicas must not exceed max_replicas")
+        return self
+
+
+class RaySettings(_Strict):
+    """Scale-out on Ray Serve (serve/scaleout/, docs/deploy.md); ignored by plain ``rtt serve``."""
+
+    # The ingress: the same FastAPI app on every replica; a WebSocket stays on one replica.
+    ingress_replicas: int = Field(default=2, ge=1)
+    # Concurrent requests (WebSockets included) one ingress replica takes before the proxy waits.
+    ingress_max_ongoing_requests: int = Field(default=64, ge=1)
+    ingress_num_cpus: float = Field(default=0.5, gt=0)
+    # MT tiers served by their own pools (the rest run inside the ingress replicas), e.g.
+    # {accurate: {max_replicas: 4}} puts the refinement tier on whatever machines have room.
+    mt_pools: dict[str, PoolSettings] = Field(default_factory=dict)
+    # How long a replica being replaced (a new config version) may finish its sessions.
+    graceful_shutdown_timeout_s: float = Field(default=60.0, gt=0)
+    app_name: str = "rtt"
+
+
 class ServeSettings(_Strict):
     version: int = SERVE_SETTINGS_VERSION
     host: str = "127.0.0.1"
@@ -106,6 +139,7 @@ class ServeSettings(_Strict):
     # needs the encoder of rtt[research], off without it).
     online_qe: bool = True
     cors_origins: list[str] = Field(default_factory=list)
+    ray: RaySettings = Field(default_factory=RaySettings)
 
     @model_validator(mode="after")
     def _check(self) -> ServeSettings:

@@ -65,12 +65,16 @@ class EngineRegistry:
         config: MtConfig,
         store: ModelStore | None = None,
         builder: Callable[[str, EngineConfig, ModelStore], MtEngine] | None = None,
+        remote: Callable[[str], MtEngine | None] | None = None,
     ) -> None:
+        """``remote``: an engine served elsewhere (a Ray Serve pool) for a name, or None to build
+        it here; the service's scale-out path passes one (serve/scaleout/pools.py)."""
         self.config = config
         self.store = store or ModelStore()
         batch = BatchSettings(config.batch_slots, config.batch_slot_ctx, config.batch_window_ms,
                               config.batch_step_tokens)
         self._builder = builder or (lambda name, cfg, store: build_engine(name, cfg, store, batch))
+        self._remote = remote
         self._engines: dict[str, MtEngine] = {}
         self._failures: dict[str, Exception] = {}
         self._lock = threading.Lock()
@@ -97,7 +101,8 @@ class EngineRegistry:
                 mt = self.config
                 cfg = cfg.model_copy(update={"batching": mt.batching if cfg.batching is None else cfg.batching})
             try:
-                engine = self._builder(name, cfg, self.store)
+                engine = (self._remote(name) if self._remote is not None else None) or \
+                    self._builder(name, cfg, self.store)
             except (BackendUnavailable, ModelMissing) as exc:
                 self._failures[name] = exc
                 raise

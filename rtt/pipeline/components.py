@@ -74,8 +74,11 @@ class Components:
         asr: AsrEngine | None = None,
         tts: Any = None,
         vad_factory: Callable[[], Vad] | None = None,
+        mt_remote: Callable[[str], Any] | None = None,
     ) -> None:
+        """``mt_remote``: MT engines served elsewhere, by name (see :class:`rtt.mt.registry.EngineRegistry`)."""
         self.config = config
+        self._mt_remote = mt_remote
         self.store = store or ModelStore()
         # Live inference (ASR decodes, MT steps) holds it; the refinement pass yields to it.
         # An injected translator that brings its own gate shares that one.
@@ -102,9 +105,11 @@ class Components:
 
     # -- loaders ------------------------------------------------------------------------------
     def _load_translator(self) -> Any:
+        from rtt.mt.registry import EngineRegistry
         from rtt.translator import Translator
 
-        return Translator(self.config, self.store, gate=self.gate)
+        engines = EngineRegistry(self.config.mt, self.store, remote=self._mt_remote) if self._mt_remote else None
+        return Translator(self.config, self.store, engines=engines, gate=self.gate)
 
     def _load_asr(self) -> AsrEngine:
         from rtt.asr.whisper_engine import WhisperEngine

@@ -1,0 +1,122 @@
+"""Model pools: an MT tier served by a Ray Serve deployment of its own, and the
+:class:`~rtt.mt.base.MtEngine` the pipeline calls it through.
+
+A pool replica loads the tier's engines from the same config the ingress runs (so the same
+files, by hash) and answers ``translate_batch`` / ``continue_prefix`` for them.  The ingress
+replicas reach it through :class:`RemoteMtEngine`, handed to the engine registry as its
+``remote`` hook: the pipeline, its policies and the refinement pass do not know the engine is
+elsewhere.  Requests cross as the core's own dataclasses (pickled by Ray); a request's ``pause``
+callback (the refinement pass's yield to live work, rtt/mt/priority.py) stays behind: in a pool
+of its own the refinement tier no longer shares cores with live work, which is the point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from rtt.config import RttConfig
+from rtt.mt.base import MtRequest, MtResult
+
+
+def pool_name(tier: str) -> str:
+    return f"mt-{tier}"
+
+
+class MtPool:
+    """The deployment class of one MT tier's pool (options come from ``serve.ray.mt_pools``)."""
+
+    def __init__(self, config: dict[str, Any], tier: str) -> None:
+        from rtt.mt.registry import EngineRegistry
+
+        self.config = RttConfig.model_validate(config)
+        self.tier = tier
+        self.engines = EngineRegistry(self.config.mt)
+        # Load now, so a replica is healthy only once its models are (Ray waits for __init__).
+        for name in self.engine_names():
+            try:
+                self.engines.get(name)
+            except Exception:  # an engine whose model is missing stays unavailable, as in-process
+                continue
+        self.engines.warm_up()
+
+    def engine_names(self) -> list[str]:
+        names: list[str] = []
+        for routes in self.config.mt.tiers.get(self.tier, {}).values():
+            names += [n for n in routes if n not in names]
+        return names
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """What the ingress needs to know of an engine without calling it."""
+        engine = self.engines.get(name)
+        return {"name": engine.name, "honors_formality": bool(getattr(engine, "honors_formality", True))}
+
+    def supports(self, name: str, source_lang: str, target_lang: str) -> bool:
+        return bool(self.engines.get(name).supports(source_lang, target_lang))
+
+    def translate_batch(self, name: str, requests: Sequence[MtRequest]) -> list[MtResult]:
+        return list(self.engines.get(name).translate_batch(requests))
+
+    def continue_prefix(self, name: str, request: MtRequest, max_new_words: int | None) -> MtResult:
+        return self.engines.get(name).continue_prefix(request, max_new_words)
+
+    def busy_seconds(self, name: str) -> float | None:
+        from rtt.metrics.busy import busy_seconds
+
+        return busy_seconds(self.engines.get(name))
+
+
+class RemoteMtEngine:
+    """An engine of a pool, called through its deployment handle (from worker threads: the
+    pipeline runs MT steps off the event loop, where a blocking ``.result()`` is allowed)."""
+
+    def __init__(self, key: str, handle: Any) -> None:
+        self._key = key  # the engine's name in the config (the pool looks it up by that)
+        self._handle = handle
+        self._supports: dict[tuple[str, str], bool] = {}
+        self._lock = threading.Lock()
+        info = handle.describe.remote(key).result()
+        self.name: str = info["name"]
+        self.honors_formality: bool = info["honors_formality"]
+
+    def supports(self, source_lang: str, target_lang: str) -> bool:
+        key = (source_lang, target_lang)
+        with self._lock:
+            if key not in self._supports:
+                self._supports[key] = bool(self._handle.supports.remote(self._key, *key).result())
+            return self._supports[key]
+
+    def translate_batch(self, requests: Sequence[MtRequest]) -> list[MtResult]:
+        sent = [dataclasses.replace(r, pause=None) for r in requests]
+        return list(self._handle.translate_batch.remote(self._key, sent).result())
+
+    def continue_prefix(self, request: MtRequest, max_new_words: int | None = None) -> MtResult:
+        result: MtResult = self._handle.continue_prefix.remote(
+            self._key, dataclasses.replace(request, pause=None), max_new_words).result()
+        return result
+
+    def busy_seconds(self) -> float | None:
+        """The pool's model seconds (one replica's: each replica counts its own)."""
+        value = self._handle.busy_seconds.remote(self._key).result()
+        return None if value is None else float(value)
+
+    def close(self) -> None:
+        """The pool owns the model; nothing to release here."""
+
+
+def remote_engines(config: RttConfig, pools: dict[str, Any]) -> Any:
+    """The engine registry's ``remote`` hook: an engine of a pooled tier comes from that tier's
+    pool (``pools``: tier -> deployment handle); others are built in the calling process."""
+    owner: dict[str, str] = {}
+    for tier in pools:
+        for routes in config.mt.tiers.get(tier, {}).values():
+            for name in routes:
+                owner.setdefault(name, tier)
+
+    def remote(name: str) -> RemoteMtEngine | None:
+        tier = owner.get(name)
+        return RemoteMtEngine(name, pools[tier]) if tier is not None else None
+
+    return remote

