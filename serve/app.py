@@ -31,6 +31,7 @@ from rtt.protocol import PROTOCOL_VERSION, Error, ProtocolError, http_status
 from serve import libre, openapi, rest, sse, ws
 from serve.auth import Authenticator
 from serve.backend import Backend, PipelineBackend
+from serve.checkpoints import make_checkpoint_store
 from serve.limits import RateLimiter, make_limit_store, wait_ready
 from serve.metrics import Metrics
 from serve.redact import install_redaction
@@ -139,7 +140,9 @@ def create_app(
         metrics=metrics,
         transcripts=transcripts,
         usage=usage,
-        manager=SessionManager(backend, settings, limiter, metrics, transcripts, usage),
+        manager=SessionManager(backend, settings, limiter, metrics, transcripts, usage,
+                               make_checkpoint_store(settings.redis_url, settings.redis_prefix,
+                                                     settings.timeouts.resume_grace_s + settings.timeouts.finish_s)),
         executor=ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="rtt-model"),
         gate=InflightGate(settings.limits.max_inflight_requests, settings.limits.max_waiting_requests),
     )
@@ -167,6 +170,7 @@ def create_app(
                 await grpc_server.stop(1.0)
             await limiter.store.close()
             await usage.close()
+            await state.manager.checkpoints.close()
             state.executor.shutdown(wait=False, cancel_futures=True)
             backend.close()
 

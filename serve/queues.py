@@ -46,6 +46,11 @@ class SeqTracker:
             "SEQ_OUT_OF_ORDER", f"seq {seq} arrived after seq {self.last} and was never processed", seq
         )
 
+    def restore(self, last: int | None) -> None:
+        """Everything up to ``last`` counts as processed (a session taken over from a checkpoint)."""
+        self.last = last
+        self._forgotten = last
+
     def mark(self, seq: int | None) -> None:
         if seq is None:
             return
@@ -163,6 +168,21 @@ class Outbox:
         if again:
             self._changed.set()
         return len(again)
+
+    @property
+    def next_event_id(self) -> int:
+        """The id the next message put gets (a checkpoint records a final under it first)."""
+        return self._next_id
+
+    def replayable(self) -> list[Any]:
+        """Finals written or waiting to be, not acknowledged: what a checkpoint keeps, oldest first."""
+        waiting = [e.message for e in self._entries if e.message.type in REPLAYABLE_TYPES]
+        return [e.message for e in self._unacked] + waiting
+
+    def restore(self, next_event_id: int, unacknowledged: list[Any]) -> None:
+        """Take over a checkpoint: ids continue from it, its finals wait for a replay."""
+        self._next_id = max(self._next_id, next_event_id)
+        self._unacked.extend(_Entry(int(m.event_id), m) for m in unacknowledged)
 
     def unacknowledged(self) -> int:
         return len(self._unacked)

@@ -158,7 +158,14 @@ class RealtimeConnection:
         self.version = hello.version
         try:
             if hello.session_id:
-                managed = self.manager.get(hello.session_id, self.principal)
+                try:
+                    managed = self.manager.get(hello.session_id, self.principal)
+                except ProtocolError:
+                    # Held by a replica that is gone? Its checkpoint (serve/checkpoints.py) says.
+                    restored = await self.manager.restore(hello.session_id, self.principal)
+                    if restored is None:
+                        raise
+                    managed = restored
                 resumed = True
                 replayed: int | None = managed.outbox.replay(hello.last_event_id)
             else:

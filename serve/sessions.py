@@ -19,6 +19,7 @@ import os
 import secrets
 import socket
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ from rtt.text.validation import check_unicode
 from serve.audio import audio_seconds, check_audio_frame, pcm_to_pipeline_rate
 from serve.auth import Principal
 from serve.backend import Backend, RealtimeSession
+from serve.checkpoints import CheckpointStore, NoCheckpoints, SessionCheckpoint
 from serve.limits import RateLimiter
 from serve.metrics import Metrics
 from serve.queues import Outbox, SeqTracker, SlowConsumer
@@ -119,6 +121,13 @@ class ManagedSession:
         self.last_audio: float | None = None
         self.last_speech = now
         self._last_drain = 0.0
+        # Checkpointing (serve/checkpoints.py): the finalized watermark and what moves it.
+        self.watermark: int | None = None
+        self._text_boundaries: deque[int] = deque()  # seqs of text inputs that closed a sentence
+        self._audio_marks: deque[tuple[int, float]] = deque()  # (seq, audio ms pushed after it)
+        self._audio_ms = 0.0
+        self._utterance_offset = 0  # a taken-over session continues the old one's utterance ids
+        self._next_utterance = 0
         self._tasks: list[asyncio.Task[Any]] = []
         self._done = asyncio.Event()
 
@@ -332,10 +341,15 @@ class ManagedSession:
             # Ordering and duplicates are settled here (seq spans every message type, so audio
             # seqs have gaps); the session's jitter buffer is for transports that reorder.
             await s.push_audio(item.audio, seq=None)
+            self._audio_ms += audio_seconds(self.options, item.audio) * 1000
+            if item.seq is not None:
+                self._audio_marks.append((item.seq, self._audio_ms))
             return
         if item.kind == "text":
             self.last_speech = time.monotonic()
             await s.push_text(item.text, final=item.final)
+            if item.final and item.seq is not None:
+                self._text_boundaries.append(item.seq)
             return
         ctl = item.control
         assert ctl is not None
@@ -376,10 +390,15 @@ class ManagedSession:
                 msg = event_to_message(event, self.options.partial_results)
                 if msg is None:
                     continue
+                if getattr(msg, "utterance_id", None) is not None:
+                    msg.utterance_id += self._utterance_offset
+                    self._next_utterance = max(self._next_utterance, msg.utterance_id + 1)
                 if self.version == DESIGN_VERSION and hasattr(msg, "seq") and msg.type != "error":
                     msg.seq = self.accounted_seq
                 if isinstance(event, ev.FinalTranslation):
                     self._record_final(event)
+                    self._advance_watermark(event)
+                    await self._checkpoint(msg)
                 elif isinstance(event, ev.RevisedTranslation):
                     metrics.revisions.labels(event.status, event.reason).inc()
                     direction = self._revision_directions.pop(event.utterance_id, None)
@@ -411,6 +430,48 @@ class ManagedSession:
         except Exception:
             log.exception("session %s: event stream failed", self.id)
             self._put(Error(code="INTERNAL", message="the session's event stream failed", fatal=True))
+
+    def _advance_watermark(self, event: ev.FinalTranslation) -> None:
+        """Move the finalized watermark past the inputs this final covers: the text input that
+        closed its sentence, or the audio frames up to its end (plus half the endpoint's silence,
+        so that a re-sent frame starts in silence, not in the words already finalized)."""
+        if event.audio_end_ms is None:
+            if self._text_boundaries:
+                self.watermark = self._text_boundaries.popleft()
+            return
+        edge = event.audio_end_ms + self.manager.backend.config.vad.min_silence_ms / 2
+        while self._audio_marks and self._audio_marks[0][1] <= edge:
+            self.watermark = self._audio_marks.popleft()[0]
+
+    def checkpoint(self, pending: Any = None) -> SessionCheckpoint:
+        finals = self.outbox.replayable()
+        if pending is not None:
+            pending.event_id = self.outbox.next_event_id
+            finals.append(pending)
+        return SessionCheckpoint(
+            session_id=self.id, principal_id=self.principal.id, transport=self.transport,
+            protocol_version=self.version, config=self.config, last_seq=self.watermark,
+            next_event_id=self.outbox.next_event_id + (1 if pending is not None else 0),
+            next_utterance_id=self._next_utterance, finals=[m.model_dump(mode="json") for m in finals])
+
+    async def _checkpoint(self, pending: Any = None) -> None:
+        """Written before ``pending`` (a final) reaches the outbox: a final the client can see is
+        always in the checkpoint.  A failed write costs the take-over, never the session."""
+        store = self.manager.checkpoints
+        if not store.enabled:
+            return
+        try:
+            await store.save(self.checkpoint(pending))
+        except Exception as exc:
+            log.warning("session %s: checkpoint not written: %s", self.id, type(exc).__name__)
+
+    def restore(self, cp: SessionCheckpoint) -> None:
+        """Continue a session another replica held (before any input reaches this one)."""
+        self.watermark = cp.last_seq
+        self.accounted_seq = cp.last_seq
+        self.seq.restore(cp.last_seq)
+        self.outbox.restore(cp.next_event_id, cp.messages())
+        self._utterance_offset = self._next_utterance = cp.next_utterance_id
 
     def _record_final(self, event: ev.FinalTranslation) -> None:
         self.manager.usage.record(self.principal.id, tier=event.tier or None,
@@ -449,8 +510,10 @@ class SessionManager:
         metrics: Metrics,
         transcripts: TranscriptStore,
         usage: UsageMeter,
+        checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.backend = backend
+        self.checkpoints: CheckpointStore = checkpoints or NoCheckpoints()
         self.settings = settings
         self.limiter = limiter
         self.metrics = metrics
@@ -504,8 +567,26 @@ class SessionManager:
     def start(self) -> None:
         self._reaper = asyncio.get_running_loop().create_task(self._reap_forever(), name="session-reaper")
 
+    async def restore(self, session_id: str, principal: Principal) -> ManagedSession | None:
+        """A session another replica held, from its checkpoint (None: there is none for this key)."""
+        if self.sessions.get(session_id) is not None:
+            return None
+        try:
+            cp = await self.checkpoints.load(session_id)
+        except Exception as exc:
+            log.warning("checkpoint store unreachable: %s", type(exc).__name__)
+            return None
+        if cp is None or cp.principal_id != principal.id:
+            return None
+        managed = await self.create(principal, cp.config, cp.transport, None, version=cp.protocol_version,
+                                    session_id=session_id, checkpoint=cp)
+        log.info("session %s taken over from its checkpoint (last_seq %s, %d finals to replay)", session_id,
+                 cp.last_seq, len(cp.finals))
+        return managed
+
     async def create(self, principal: Principal, config: SessionConfig, transport: str,
-                     seq: int | None = None, version: int | str = 1) -> ManagedSession:
+                     seq: int | None = None, version: int | str = 1, *, session_id: str | None = None,
+                     checkpoint: SessionCheckpoint | None = None) -> ManagedSession:
         if self.draining:
             raise ProtocolError("SHUTTING_DOWN", "the server is shutting down", seq, retry_after_ms=1000)
         if not self.backend.ready:
@@ -515,12 +596,15 @@ class SessionManager:
                                 retry_after_ms=5000)
         options = options_from_config(config, seq)
         await self.limiter.check_request(principal)
-        session_id = "s_" + secrets.token_urlsafe(12)
+        session_id = session_id or "s_" + secrets.token_urlsafe(12)
         await self.limiter.open_session(principal, session_id)
         try:
             session = self.backend.open_session(options, session_id)
             managed = ManagedSession(session_id, principal, config, options, session, self, transport, version)
+            if checkpoint is not None:
+                managed.restore(checkpoint)
             await managed.start()
+            await managed._checkpoint()  # resumable from here on
         except RttError as exc:
             await self.limiter.close_session(principal, session_id)
             raise rtt_error_to_protocol(exc, seq) from None
@@ -546,6 +630,9 @@ class SessionManager:
     async def _forget(self, managed: ManagedSession) -> None:
         if self.sessions.get(managed.id) is managed:
             del self.sessions[managed.id]
+        if managed.end_reason != "shutdown":  # a drained replica's sessions stay resumable elsewhere
+            with contextlib.suppress(Exception):
+                await self.checkpoints.delete(managed.id)
         log.info("session %s ended: %s (partials dropped for a slow reader: %d)", managed.id,
                  managed.end_reason, managed.outbox.dropped)
         self.metrics.sessions_active.set(len(self.sessions))

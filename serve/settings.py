@@ -105,6 +105,8 @@ class RaySettings(_Strict):
     # How long a replica being replaced (a new config version) may finish its sessions.
     graceful_shutdown_timeout_s: float = Field(default=60.0, gt=0)
     app_name: str = "rtt"
+    # gRPC on the ingress replicas: each listens on serve.grpc_port + its rank on its host.
+    grpc: bool = True
 
 
 class ServeSettings(_Strict):

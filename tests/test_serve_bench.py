@@ -77,4 +77,4 @@ def test_compare_batching_reads_the_servers_counters_and_tables_both_arms() -> N
               "levels": [row("batched", 500.0, True), row("unbatched", 1000.0, False)]}
     md = markdown(report)
     assert "| de-en | text | 16 | batched | yes | 32/32 |" in md
-    assert "| de-en | text | 16 | 0.50 | 0.50 | 2.00 |" in md  # batched / unbatched ratios
+    assert "| de-en | text | 16 | 0.50 | 0.50 | 0.50 | 500 / 1000 | 2.00 |" in md  # batched / unbatched ratios

@@ -30,6 +30,7 @@ from rtt.config import DEFAULT_CONFIG_PATH
 from rtt.datasets import fleurs_clips, paired
 
 DEFAULT_OUT = Path("reports/serve/batching.json")
+RAY_OUT = Path("reports/serve/ray.json")
 ARMS = ("batched", "unbatched")
 # Counters read from /metrics around each level (sums over their label sets).
 COUNTERS = {
@@ -87,6 +88,37 @@ def _plan(text_directions: Sequence[tuple[str, str]], text_levels: Sequence[int]
 def run_compare(
     out_path: Path | str = DEFAULT_OUT,
     config_path: Path | str | None = None,
+    *args: Any,
+    arms: dict[str, ServerProcess] | None = None,
+    benchmark: str = "serve-batching",
+    title: str = "Batched vs unbatched serving (`rtt bench serve --compare-batching`)",
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Two server arms side by side on the same levels (default: ``mt.batching`` on and off)."""
+    config = Path(config_path) if config_path else None
+    servers = arms or {"batched": ServerProcess(config, {"batching": True}),
+                       "unbatched": ServerProcess(config, {"batching": False})}
+    return _compare(Path(out_path), config_path, servers, benchmark, title, *args, **kwargs)
+
+
+def run_ray_compare(out_path: Path | str = RAY_OUT, config_path: Path | str | None = None, *args: Any,
+                    **kwargs: Any) -> dict[str, Any]:
+    """``rtt bench serve --ray``: the same levels through ``make serve``'s single process and
+    through Ray Serve (one ingress replica with the same models in it, so the difference is the
+    proxy hop and Ray's own processes)."""
+    config = Path(config_path) if config_path else None
+    servers = {"embedded": ServerProcess(config),
+               "ray": ServerProcess(config, ray={"ingress_replicas": 1, "ingress_num_cpus": 0.5})}
+    return _compare(Path(out_path), config_path, servers, "serve-ray",
+                    "Embedded vs Ray Serve (`rtt bench serve --ray`)", *args, **kwargs)
+
+
+def _compare(
+    out_path: Path,
+    config_path: Path | str | None,
+    servers: dict[str, ServerProcess],
+    benchmark: str,
+    title: str,
     text_levels: Sequence[int] = (1, 4, 16, 64),
     speech_levels: Sequence[int] = (1, 2, 4, 8),
     text_directions: Sequence[tuple[str, str]] = (("de", "en"), ("en", "de")),
@@ -95,12 +127,11 @@ def run_compare(
     word_delay_s: float = 0.25,
     timeout_s: float = 600.0,
 ) -> dict[str, Any]:
-    out_path = Path(out_path)
-    config = Path(config_path) if config_path else None
-    servers = {"batched": ServerProcess(config, {"batching": True}),
-               "unbatched": ServerProcess(config, {"batching": False})}
+    arm_names = tuple(servers)
     report: dict[str, Any] = {
-        "benchmark": "serve-batching",
+        "benchmark": benchmark,
+        "title": title,
+        "arms": list(arm_names),
         "machine": machine(),
         "load_average_before": os.getloadavg(),
         "config": str(config_path or DEFAULT_CONFIG_PATH),
@@ -125,7 +156,7 @@ def run_compare(
             server.start()
             report[f"{arm}_server_start_s"] = round(time.perf_counter() - t0, 1)
         for i, (kind, d, n) in enumerate(plan):
-            order = ARMS if i % 2 == 0 else ARMS[::-1]
+            order = arm_names if i % 2 == 0 else arm_names[::-1]
             for arm in order:
                 server = servers[arm]
                 before = scrape(server.url)
@@ -137,7 +168,8 @@ def run_compare(
                 row["finals_per_s"] = round(row["finals_received"] / row["wall_s"], 2) if row["wall_s"] else None
                 row.update({k: after.get(k, 0.0) - before.get(k, 0.0) for k in COUNTERS})
                 assert server.proc is not None
-                row["rss_mb"] = rss_mb(server.proc.pid).get("VmRSS")
+                # The Ray arm's driver holds no model: its RSS says nothing of the replicas.
+                row["rss_mb"] = rss_mb(server.proc.pid).get("VmRSS") if server.ray is None else None
                 report["levels"].append(row)
                 _progress(row)
         for arm, server in servers.items():
@@ -163,10 +195,12 @@ def _progress(row: dict[str, Any]) -> None:
 def markdown(report: dict[str, Any]) -> str:
     """Both arms of each level on adjacent rows, and the ratio the targets are stated in."""
     s = report["settings"]
+    arms = tuple(report.get("arms") or ARMS)
+    a, b = arms
     lines = [
-        "# Batched vs unbatched serving (`rtt bench serve --compare-batching`)",
+        f"# {report.get('title') or 'Batched vs unbatched serving (`rtt bench serve --compare-batching`)'}",
         "",
-        f"Config `{report.get('config')}` with `mt.batching` true and false, two servers side by side;"
+        f"Config `{report.get('config')}`, arms {a} and {b}, two servers side by side;"
         f" {report['machine'].get('cpu_count')} CPUs, run {report['machine'].get('date')} (load average before"
         f" {report['load_average_before'][0]:.2f}). {s['transport']}; text: {s['text_data']},"
         f" {s['sentences_per_session']} sentences a session typed {s['word_delay_s']} s a word; speech:"
@@ -192,20 +226,23 @@ def markdown(report: dict[str, Any]) -> str:
             f" {r['mt_steps']:.0f} | {r['steps_coalesced']:.0f} | {r['step_downs']:.0f} |"
             f" {r['refinements_skipped_load']:.0f} | {r['rss_mb']} |"
         )
-    lines += ["", "Batched / unbatched, server p50 (below 1: batching is faster):", ""]
+    lines += ["", f"{a} / {b}, server p50 (below 1: {a} is faster):", ""]
     pairs: dict[tuple[str, str, int], dict[str, Any]] = {}
     for r in report["levels"]:
         pairs.setdefault((r["direction"], r["kind"], r["concurrency"]), {})[r["arm"]] = r
-    lines += ["| direction | kind | sessions | p50 ratio | p95 ratio | finals/s ratio |", "|---|---|---|---|---|---|"]
-    for (d, kind, n), arms in pairs.items():
-        if set(arms) != set(ARMS):
+    lines += ["| direction | kind | sessions | server p50 ratio | server p95 ratio | client p50 ratio | client p50 ms |"
+              " finals/s ratio |", "|---|---|---|---|---|---|---|---|"]
+    for (d, kind, n), arms_of in pairs.items():
+        if set(arms_of) != set(arms):
             continue
-        b, u = arms["batched"], arms["unbatched"]
-        lines.append(f"| {d} | {kind} | {n} | {_ratio(b['server_latency_ms']['p50'], u['server_latency_ms']['p50'])} |"
-                     f" {_ratio(b['server_latency_ms']['p95'], u['server_latency_ms']['p95'])} |"
-                     f" {_ratio(b['finals_per_s'], u['finals_per_s'])} |")
-    lines += ["", f"Alive after the run: batched {report.get('batched_alive_after')}, unbatched"
-              f" {report.get('unbatched_alive_after')}; nothing lost: {report.get('nothing_lost')}.", ""]
+        x, y = arms_of[a], arms_of[b]
+        lines.append(f"| {d} | {kind} | {n} | {_ratio(x['server_latency_ms']['p50'], y['server_latency_ms']['p50'])} |"
+                     f" {_ratio(x['server_latency_ms']['p95'], y['server_latency_ms']['p95'])} |"
+                     f" {_ratio(x['client_final_latency_ms']['p50'], y['client_final_latency_ms']['p50'])} |"
+                     f" {_ms(x['client_final_latency_ms']['p50'])} / {_ms(y['client_final_latency_ms']['p50'])} |"
+                     f" {_ratio(x['finals_per_s'], y['finals_per_s'])} |")
+    lines += ["", f"Alive after the run: {a} {report.get(f'{a}_alive_after')}, {b}"
+              f" {report.get(f'{b}_alive_after')}; nothing lost: {report.get('nothing_lost')}.", ""]
     return "\n".join(lines)
 
 

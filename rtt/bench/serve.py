@@ -80,7 +80,10 @@ def rss_mb(pid: int) -> dict[str, float]:
 class ServerProcess:
     """``rtt serve`` in a subprocess with limits opened up for the load test."""
 
-    def __init__(self, config_path: Path | None, mt_overrides: dict[str, Any] | None = None) -> None:
+    def __init__(self, config_path: Path | None, mt_overrides: dict[str, Any] | None = None,
+                 ray: dict[str, Any] | None = None) -> None:
+        """``ray``: serve through Ray Serve (``rtt serve --ray``) with these ``serve.ray`` settings."""
+        self.ray = ray
         raw = yaml.safe_load((config_path or DEFAULT_CONFIG_PATH).read_text())
         if mt_overrides:  # one arm of a comparison, e.g. {"batching": False}
             raw["mt"] = {**raw.get("mt", {}), **mt_overrides}
@@ -92,6 +95,8 @@ class ServerProcess:
             "api_keys": [],
             "prewarm": True,
         })
+        if ray is not None:
+            serve["ray"] = ray
         raw["serve"] = serve
         self._tmp = tempfile.TemporaryDirectory()
         self.config = Path(self._tmp.name) / "bench.yaml"
@@ -109,11 +114,13 @@ class ServerProcess:
 
         log = self.log_path.open("wb")
         env = {k: v for k, v in os.environ.items() if k != "RTT_API_KEYS"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rtt.cli.main", "serve", "--config", str(self.config), "--port", str(self.port),
-             "--grpc-port", str(_free_port()), "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
+        cmd = [sys.executable, "-m", "rtt.cli.main", "serve", "--config", str(self.config), "--port", str(self.port)]
+        if self.ray is not None:
+            cmd.append("--ray")
+            env.setdefault("RAY_AUTH_MODE", "disabled")  # its own throwaway cluster on loopback
+        else:
+            cmd += ["--grpc-port", str(_free_port()), "--log-level", "warning"]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
@@ -131,7 +138,8 @@ class ServerProcess:
     def stop(self) -> int | None:
         if self.proc is None:
             return None
-        self.proc.send_signal(signal.SIGTERM)
+        # The Ray driver shuts its local cluster down on an interrupt (a TERM would orphan it).
+        self.proc.send_signal(signal.SIGINT if self.ray is not None else signal.SIGTERM)
         try:
             return self.proc.wait(120)
         except subprocess.TimeoutExpired:
@@ -362,6 +370,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="instead of the load levels: a soak with random abrupt drops and resumes (rtt/bench/soak.py)")
     p.add_argument("--soak-text", type=int, default=64, help="text sessions of the soak")
     p.add_argument("--soak-speech", type=int, default=4, help="speech sessions of the soak")
+    p.add_argument("--ray", action="store_true",
+                   help="instead of the load levels: the same levels through make serve's process and through"
+                        " Ray Serve side by side, arms alternating (reports/serve/ray.json)")
     p.add_argument("--compare-batching", action="store_true",
                    help="instead of the load levels: mt.batching on and off side by side (rtt/bench/batching.py);"
                         " --text-levels, --speech-levels and --directions apply (default text de-en,en-de"
@@ -396,6 +407,16 @@ def _cli(args: argparse.Namespace) -> int:
         soak = run_soak(args.soak, out, args.config, args.soak_text, args.soak_speech, url=args.url)
         print(f"wrote {out}; nothing lost or duplicated: {soak['nothing_lost']}")
         return 0 if soak["nothing_lost"] else 1
+    if args.ray:
+        from rtt.bench.batching import RAY_OUT, run_ray_compare
+
+        out = args.out or RAY_OUT
+        dirs = _directions(args.directions or "es-en,de-en")
+        compared = run_ray_compare(out, args.config, _ints(args.text_levels),
+                                   _ints("1,2,4" if args.speech_levels is None else args.speech_levels),
+                                   dirs, dirs[-1], args.sentences, args.word_delay)
+        print(f"wrote {out}; nothing lost: {compared['nothing_lost']}")
+        return 0 if compared["nothing_lost"] else 1
     if args.compare_batching:
         from rtt.bench.batching import DEFAULT_OUT as BATCHING_OUT
         from rtt.bench.batching import run_compare

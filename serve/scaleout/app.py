@@ -41,11 +41,11 @@ class Ingress:
         from serve.backend import PipelineBackend
 
         # session.created's served_by.replica: which replica holds a session
-        os.environ["RTT_REPLICA"] = serve.get_replica_context().replica_id.unique_id
+        os.environ["RTT_REPLICA"] = serve.get_replica_context().replica_id.to_full_id_str()
 
         self.config = RttConfig.model_validate(config)
-        # gRPC stays on the single-process service: replicas share hosts and ports (docs/deploy.md).
-        self.settings = ServeSettings.model_validate({**settings, "grpc_port": None})
+        base = ServeSettings.model_validate(settings)
+        self.settings = ServeSettings.model_validate({**settings, "grpc_port": _grpc_port(base)})
         self.backend = PipelineBackend(self.config, prewarm=self.settings.prewarm,
                                        mt_remote=remote_engines(self.config, pools) if pools else None)
         # Healthy = loaded: Ray routes nothing here before __init__ returns.  In a thread: the
@@ -60,6 +60,29 @@ class Ingress:
     def check_health(self) -> None:
         if not self.backend.ready:
             raise RuntimeError(f"models not ready: {self.backend.status()}")
+
+
+def _grpc_port(settings: ServeSettings) -> int | None:
+    """This replica's gRPC port: ``serve.grpc_port`` plus its rank among the deployment's
+    replicas on this host (two replicas: 50051 and 50052).  A gRPC stream is one session, so it
+    stays on the replica it reached, like a WebSocket.  Taken (a replica of the previous version
+    still draining on this host): this replica serves HTTP only, and says so in the log."""
+    import socket
+
+    from ray import serve
+
+    if settings.grpc_port is None or not settings.ray.grpc:
+        return None
+    rank = serve.get_replica_context().rank
+    local = getattr(rank, "local_rank", None)
+    port = settings.grpc_port + int(local if local is not None else getattr(rank, "rank", 0))
+    with socket.socket() as s:
+        try:
+            s.bind((settings.host, port))
+        except OSError:
+            log.warning("gRPC port %d is taken; this replica serves HTTP only", port)
+            return None
+    return port
 
 
 def config_version(config: RttConfig) -> str:
@@ -124,6 +147,7 @@ def run_blocking(config_path: str | None, *, host: str | None = None, port: int 
                  address: str | None = None, allow_insecure_public: bool = False) -> None:
     """What ``rtt serve --ray`` runs: deploy, then keep the driver alive until interrupted
     (the application keeps running on a cluster given by ``address`` after the driver exits)."""
+    import signal
     import time
 
     from rtt.config import load_config
@@ -138,14 +162,18 @@ def run_blocking(config_path: str | None, *, host: str | None = None, port: int 
     start(config, settings, address)
     print(f"rtt on Ray Serve at http://{settings.host}:{settings.port}/ ({config_version(config)}); Ctrl-C stops",
           flush=True)
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a supervisor's stop is an interrupt too
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        from ray import serve
+        import ray
 
-        if address is None:
-            serve.shutdown()
+        if address is None:  # our own cluster: take it down with us (a shared one keeps running)
+            ray.shutdown()
 
 
 def app_builder(args: dict[str, str]) -> Any:
