@@ -85,11 +85,13 @@ def language_infos() -> list[LanguageInfo]:
 class PipelineBackend:
     """The real models: one shared ``Components`` (translator, ASR, VAD, TTS) per process."""
 
-    def __init__(self, config: RttConfig, prewarm: bool = True, mt_remote: Any = None) -> None:
-        """``mt_remote``: MT engines served by other processes (Ray Serve pools), by name."""
+    def __init__(self, config: RttConfig, prewarm: bool = True, mt_remote: Any = None, asr_remote: Any = None) -> None:
+        """``mt_remote``: MT engines served by other processes (Ray Serve pools), by name;
+        ``asr_remote``: makes the ASR engine another process serves (called when loading)."""
         self.config = config
         self.prewarm = prewarm
         self.mt_remote = mt_remote
+        self.asr_remote = asr_remote
         self._components: Any = None
         self._lock = threading.Lock()
         self._status: dict[str, Any] = {"state": "not_loaded"}
@@ -110,7 +112,8 @@ class PipelineBackend:
             self._status = {"state": "loading"}
             t0 = time.perf_counter()
             try:
-                components = Components(self.config, mt_remote=self.mt_remote)
+                asr = self.asr_remote() if self.asr_remote is not None else None
+                components = Components(self.config, asr=asr, mt_remote=self.mt_remote)
                 if self.prewarm:
                     components.prewarm(asr=True, mt=True)
                     self._prewarm_translator(components)

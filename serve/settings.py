@@ -102,6 +102,8 @@ class RaySettings(_Strict):
     # MT tiers served by their own pools (the rest run inside the ingress replicas), e.g.
     # {accurate: {max_replicas: 4}} puts the refinement tier on whatever machines have room.
     mt_pools: dict[str, PoolSettings] = Field(default_factory=dict)
+    # Whisper as a pool of its own (None: each ingress replica loads it).
+    asr_pool: PoolSettings | None = None
     # How long a replica being replaced (a new config version) may finish its sessions.
     graceful_shutdown_timeout_s: float = Field(default=60.0, gt=0)
     app_name: str = "rtt"

@@ -58,3 +58,15 @@ def test_whisper_translate_task_gives_english(whisper_engine) -> None:  # type: 
     r = whisper_engine.decode(utterance("fleurs-es-002"), DecodeOptions(language="es", task="translate"))
     ref = "The number of people present was so large that it was not possible for everybody to gain access to the funeral in St. Peter's Square."
     assert corpus_chrf([r.text], [ref]).score > 25  # measured 33.7
+
+
+def test_align_text_matches_the_alignment_of_a_decode(whisper_engine) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A remote caller (the Ray ASR pool) keeps only the audio and the text: aligning them anew
+    gives the words and times that aligning the decode itself gives."""
+    audio = utterance("fleurs-es-002")
+    result = whisper_engine.decode(audio, DecodeOptions(language="es"))
+    direct = whisper_engine.align(result)
+    again = whisper_engine.align_text(audio, result.text, "es")
+    assert [w.text for w in again] == [w.text for w in direct] and len(direct) > 5
+    assert max(abs(a.start_s - b.start_s) for a, b in zip(again, direct, strict=True)) < 0.1
+    assert whisper_engine.align_text(audio, "  ", "es") == []

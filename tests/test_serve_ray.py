@@ -1,6 +1,6 @@
 """The service on Ray Serve (serve/scaleout/): a local Ray cluster on 127.0.0.1 with two ingress
-replicas running the real app and models, the fast MT tier as a pool of one replica and the
-accurate (refinement) tier as a pool of its own, driven over real sockets through Ray's proxy:
+replicas running the real app and models, the fast MT tier as a pool of one replica, the
+accurate (refinement) tier and Whisper as pools of their own, driven over real sockets through Ray's proxy:
 REST, a text session, a FLEURS speech session, a replica killed under a live session (which
 resumes on another from its Redis checkpoint), and a rolling config update during a session."""
 
@@ -57,7 +57,7 @@ def _settings(port: int, redis: str, name: str = "default"):
     pool = {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.25}
     settings = load_serve_settings(config, port=port, grpc_port=GRPC_BASE, redis_url=redis, redis_prefix="rtt-ray-test:", ray={
         "ingress_replicas": 2, "ingress_num_cpus": 0.25, "graceful_shutdown_timeout_s": 120,
-        "mt_pools": {"fast": pool, "accurate": pool}})
+        "mt_pools": {"fast": pool, "accurate": pool}, "asr_pool": pool})
     return config, settings
 
 
@@ -89,10 +89,10 @@ def test_rest_translate_through_the_proxy_uses_the_fast_pool(cluster) -> None:
     assert "cat" in r.json()["translation"].lower()
     from ray import serve
 
-    from serve.scaleout.pools import pool_name
+    from serve.scaleout.pools import ASR_POOL, pool_name
 
     status = serve.status().applications["rtt"].deployments
-    assert {"rtt-ingress", pool_name("fast"), pool_name("accurate")} <= set(status)
+    assert {"rtt-ingress", pool_name("fast"), pool_name("accurate"), ASR_POOL} <= set(status)
     assert all(d.status == "HEALTHY" for d in status.values())
 
 

@@ -169,6 +169,18 @@ class WhisperEngine:
             handle=handle,
         )
 
+    def align_text(self, audio: np.ndarray, text: str, language: str, window: str = "fit") -> list[AsrWord]:
+        """Word timestamps of ``text`` on ``audio`` without a decode result (a remote caller holds
+        no encoder output): encode again, tokenize the text, align."""
+        if not text.strip():
+            return []
+        audio = np.asarray(audio, dtype=np.float32)[: MAX_FRAMES * PIPELINE_RATE // FRAMES_PER_SECOND]
+        with self._lock:
+            feats, content_frames = self._features(audio, window)
+            enc = self._encode(feats)
+            tok = self._tokenizer(language if self.multilingual else "en", "transcribe")
+            return self._align(tok, tok.encode(" " + text.strip()), enc, content_frames)
+
     def align(self, result: AsrResult) -> list[AsrWord]:
         h = result.handle
         if not isinstance(h, _Handle) or not h.tokens:

@@ -22,7 +22,7 @@ import logging
 from typing import Any
 
 from rtt.config import RttConfig
-from serve.scaleout.pools import MtPool, pool_name, remote_engines
+from serve.scaleout.pools import ASR_POOL, AsrPool, MtPool, RemoteAsrEngine, pool_name, remote_engines
 from serve.settings import ServeSettings
 
 log = logging.getLogger("rtt.serve.ray")
@@ -32,7 +32,8 @@ INGRESS = "rtt-ingress"
 class Ingress:
     """The ingress deployment's class: builds the service app on its replica."""
 
-    async def __init__(self, config: dict[str, Any], settings: dict[str, Any], pools: dict[str, Any]) -> None:
+    async def __init__(self, config: dict[str, Any], settings: dict[str, Any], pools: dict[str, Any],
+                       asr_pool: Any = None) -> None:
         import asyncio
         import os
 
@@ -46,8 +47,10 @@ class Ingress:
         self.config = RttConfig.model_validate(config)
         base = ServeSettings.model_validate(settings)
         self.settings = ServeSettings.model_validate({**settings, "grpc_port": _grpc_port(base)})
-        self.backend = PipelineBackend(self.config, prewarm=self.settings.prewarm,
-                                       mt_remote=remote_engines(self.config, pools) if pools else None)
+        self.backend = PipelineBackend(
+            self.config, prewarm=self.settings.prewarm,
+            mt_remote=remote_engines(self.config, pools) if pools else None,
+            asr_remote=(lambda: RemoteAsrEngine(asr_pool)) if asr_pool is not None else None)
         # Healthy = loaded: Ray routes nothing here before __init__ returns.  In a thread: the
         # pools are called through blocking handle calls, not allowed on the replica's loop.
         await asyncio.to_thread(self.backend.load)
@@ -103,16 +106,11 @@ def build_application(config: RttConfig, settings: ServeSettings) -> Any:
             from rtt.errors import ConfigError
 
             raise ConfigError(f"serve.ray.mt_pools: unknown tier {tier!r}", section="serve")
-        deployment = serve.deployment(
-            MtPool, name=pool_name(tier),
-            autoscaling_config={"min_replicas": pool.min_replicas, "max_replicas": pool.max_replicas,
-                                "initial_replicas": max(1, pool.min_replicas),
-                                "target_ongoing_requests": pool.target_ongoing_requests},
-            max_ongoing_requests=pool.max_ongoing_requests,
-            graceful_shutdown_timeout_s=ray_cfg.graceful_shutdown_timeout_s,
-            ray_actor_options={"num_cpus": pool.num_cpus},
-        )
+        deployment = _pool_deployment(serve, MtPool, pool_name(tier), pool, ray_cfg)
         pools[tier] = deployment.bind(raw_config, tier)
+    asr_pool = None
+    if ray_cfg.asr_pool is not None:
+        asr_pool = _pool_deployment(serve, AsrPool, ASR_POOL, ray_cfg.asr_pool, ray_cfg).bind(raw_config)
     ingress = serve.deployment(
         serve.ingress()(Ingress), name=INGRESS, num_replicas=ray_cfg.ingress_replicas,
         max_ongoing_requests=ray_cfg.ingress_max_ongoing_requests,
@@ -120,7 +118,19 @@ def build_application(config: RttConfig, settings: ServeSettings) -> Any:
         health_check_period_s=5, health_check_timeout_s=30,
         ray_actor_options={"num_cpus": ray_cfg.ingress_num_cpus},
     )
-    return ingress.bind(raw_config, raw_settings, pools)
+    return ingress.bind(raw_config, raw_settings, pools, asr_pool)
+
+
+def _pool_deployment(serve: Any, cls: type, name: str, pool: Any, ray_cfg: Any) -> Any:
+    return serve.deployment(
+        cls, name=name,
+        autoscaling_config={"min_replicas": pool.min_replicas, "max_replicas": pool.max_replicas,
+                            "initial_replicas": max(1, pool.min_replicas),
+                            "target_ongoing_requests": pool.target_ongoing_requests},
+        max_ongoing_requests=pool.max_ongoing_requests,
+        graceful_shutdown_timeout_s=ray_cfg.graceful_shutdown_timeout_s,
+        ray_actor_options={"num_cpus": pool.num_cpus},
+    )
 
 
 def start(config: RttConfig, settings: ServeSettings, address: str | None = None, *,

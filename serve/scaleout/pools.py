@@ -1,5 +1,5 @@
-"""Model pools: an MT tier served by a Ray Serve deployment of its own, and the
-:class:`~rtt.mt.base.MtEngine` the pipeline calls it through.
+"""Model pools: an MT tier (or the ASR model) served by a Ray Serve deployment of its own, and
+the :class:`~rtt.mt.base.MtEngine` / :class:`~rtt.asr.base.AsrEngine` the pipeline calls it through.
 
 A pool replica loads the tier's engines from the same config the ingress runs (so the same
 files, by hash) and answers ``translate_batch`` / ``continue_prefix`` for them.  The ingress
@@ -120,3 +120,79 @@ def remote_engines(config: RttConfig, pools: dict[str, Any]) -> Any:
         return RemoteMtEngine(name, pools[tier]) if tier is not None else None
 
     return remote
+
+
+ASR_POOL = "asr"
+
+
+class AsrPool:
+    """The deployment class of the ASR pool (``serve.ray.asr_pool``): the config's Whisper model."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        from rtt.asr.whisper_engine import WhisperEngine
+        from rtt.models.store import ModelStore
+
+        cfg = RttConfig.model_validate(config).asr
+        self.engine = WhisperEngine(ModelStore().resolve(cfg.model), cfg.compute_type, cfg.threads)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.engine.name, "sample_rate": self.engine.sample_rate,
+                "model_dir": str(self.engine.model_dir), "languages": list(self.engine.languages)}
+
+    def decode(self, audio: Any, options: Any) -> Any:
+        result = self.engine.decode(audio, options)
+        result.handle = None  # the encoder output stays here: align_text recomputes what it needs
+        return result
+
+    def align_text(self, audio: Any, text: str, language: str, window: str) -> list[Any]:
+        return self.engine.align_text(audio, text, language, window)
+
+    def detect_language(self, audio: Any, allowed: tuple[str, ...]) -> tuple[str, float]:
+        return self.engine.detect_language(audio, allowed)
+
+    def busy_seconds(self) -> float:
+        return self.engine.busy_seconds()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Audio:
+    """What a remote result keeps for a later alignment: the audio it was decoded from."""
+
+    audio: Any
+    window: str
+
+
+class RemoteAsrEngine:
+    """The ASR pool, called through its deployment handle from the ASR stage's worker threads.
+    Each decode ships the utterance's audio (at most 30 s, 1.9 MB) to the pool."""
+
+    def __init__(self, handle: Any) -> None:
+        from pathlib import Path
+
+        self._handle = handle
+        info = handle.describe.remote().result()
+        self.name: str = info["name"]
+        self.sample_rate: int = info["sample_rate"]
+        self.model_dir = Path(info["model_dir"])  # the same store path on every box (model hashes)
+        self.languages: tuple[str, ...] = tuple(info["languages"])
+
+    def decode(self, audio: Any, options: Any) -> Any:
+        result = self._handle.decode.remote(audio, options).result()
+        result.handle = _Audio(audio, options.window)
+        return result
+
+    def align(self, result: Any) -> list[Any]:
+        kept = result.handle
+        if not isinstance(kept, _Audio) or not result.text:
+            return []
+        return list(self._handle.align_text.remote(kept.audio, result.text, result.language, kept.window).result())
+
+    def detect_language(self, audio: Any, allowed: tuple[str, ...] = ()) -> tuple[str, float]:
+        lang, prob = self._handle.detect_language.remote(audio, allowed).result()
+        return str(lang), float(prob)
+
+    def busy_seconds(self) -> float:
+        return float(self._handle.busy_seconds.remote().result())
+
+    def close(self) -> None:
+        """The pool owns the model."""
