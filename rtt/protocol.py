@@ -47,6 +47,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_AUDIO": (400, "audio bytes are not valid for the declared format (base64, odd PCM length)"),
     "UNSUPPORTED_AUDIO_FORMAT": (400, "encoding, sample rate or channel count is not supported"),
     "INVALID_GLOSSARY": (400, "a glossary/dictionary must be an object of string to string"),
+    "INVALID_VOCABULARY": (400, "a vocabulary must be a list of short, non-empty terms"),
+    "VOCABULARY_TOO_LARGE": (413, "the vocabulary has more terms or characters than recognition can take"),
     "UNSUPPORTED_LANGUAGE": (400, "a language code is unknown, or source equals target"),
     "UNSUPPORTED_VERSION": (400, "the protocol version in hello is not served"),
     "EMPTY_TEXT": (400, "the text is empty"),
@@ -145,6 +147,8 @@ class SessionConfig(_Client):
     punctuation: bool | None = None
     glossary: Glossary | None = None
     tts_voice: str | None = None
+    # Terms recognition should expect: names, products, drugs, places (at most 50).
+    vocabulary: list[str] | None = None
 
 
 class Hello(SessionConfig):

@@ -411,3 +411,18 @@ def test_wire_forms_of_an_asr_revision() -> None:
     assert (proto.is_final, proto.revision_status, proto.text, proto.previous_text, proto.language) == (
         True, "revised", "hola amigo", "hola amiga", "es")
     assert proto.latency_ms["endpoint_to_revision"] == 700.0
+
+
+async def test_the_vocabulary_and_glossary_sources_lead_every_decode_prompt() -> None:
+    """A session's vocabulary (and its glossary's source terms) go ahead of the context in the
+    prompt of the live decodes and of the second decode (rtt/asr/vocabulary.py)."""
+    translator, _ = make_translator(PausingEngine(FAST))
+    asr = MishearingAsr("hola amigo buenos días")
+    comp = Components(translator.config, asr=asr, translator=translator)
+    events = await speech_session(comp, (1.0, 1.0), vocabulary=("Xarelto", "Oaxaca"),
+                                  glossary=Glossary(protected_terms=["Zalando"]))
+    finals = of(events, ev.FinalAsr)
+    assert len(finals) == 2
+    prompts = [o.prompt for _, o in asr.calls]
+    assert prompts and all(p.startswith("Glossary: Xarelto, Oaxaca, Zalando.") for p in prompts)
+    assert any(p.endswith(finals[0].text) for p in prompts)  # the context still follows

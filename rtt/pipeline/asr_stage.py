@@ -22,6 +22,7 @@ import numpy as np
 from rtt.asr.base import AsrEngine, AsrWord, DecodeOptions
 from rtt.asr.redecode import Redecode
 from rtt.asr.streaming import FinalHypothesis, StreamingAsrConfig, UtteranceDecoder
+from rtt.asr.vocabulary import with_vocabulary
 from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
 from rtt.models.store import fingerprint
@@ -92,7 +93,10 @@ class AsrStage:
         wait_in_pauses: bool = True,
         foreground: Callable[[], AbstractContextManager[None]] = nullcontext,
         refine_beam: int | None = None,
+        vocabulary: str = "",
     ) -> None:
+        """``vocabulary``: the prompt text of the session's terms (rtt/asr/vocabulary.py)."""
+        self.vocabulary = vocabulary
         self.engine_getter = engine_getter
         self.foreground = foreground
         self.config = config
@@ -158,6 +162,7 @@ class AsrStage:
                                 queue: asyncio.Queue[Utterance | None]) -> None:
         lang = self.source_lang
         prompt = self._context.get(lang or self.last_language or "", "") if self.asr_context else ""
+        prompt = with_vocabulary(prompt, self.vocabulary)
         decoder = UtteranceDecoder(engine, self.config, language=lang, prompt=prompt,
                                    fallback_language=self.last_language)
         decoded_upto = 0

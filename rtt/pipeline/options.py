@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from rtt.asr.vocabulary import check_vocabulary
 from rtt.audio.decoder import AUDIO_FORMATS
 from rtt.audio.pcm import PIPELINE_RATE, check_rate
 from rtt.errors import InvalidInput
@@ -46,6 +47,8 @@ class SessionOptions:
     # the final MT step, right when both finals are due (docs/speech.md).
     word_timestamps: bool = False
     asr_context: bool = True  # condition Whisper on the previous utterance of the same language
+    # Terms recognition should expect (rtt/asr/vocabulary.py); the glossary's sources join them.
+    vocabulary: tuple[str, ...] = ()
     # Refinement pass (config `mt.refine_tier`): None = as configured, False = off for this session.
     refinement: bool | None = None
     # Mask e-mails, phone, card and IBAN numbers / strong words in everything the session emits
@@ -91,6 +94,7 @@ class SessionOptions:
                 field="audio_format",
             )
         check_rate(self.sample_rate)
+        self.vocabulary = check_vocabulary(self.vocabulary)
         if self.formality is not None and self.formality not in FORMALITIES:
             raise InvalidInput("formality must be default, formal or informal", field="formality")
         return self

@@ -19,6 +19,7 @@ from typing import Any
 from rtt import tracing
 from rtt.asr.redecode import Redecode
 from rtt.asr.streaming import StreamingAsrConfig
+from rtt.asr.vocabulary import vocabulary_prompt
 from rtt.audio.decoder import AudioDecoder
 from rtt.audio.jitter import JitterBuffer
 from rtt.errors import InvalidInput
@@ -35,6 +36,7 @@ from rtt.pipeline.privacy import EventMasker
 from rtt.pipeline.refine_stage import RefineStage
 from rtt.pipeline.timeline import CaptureTimeline
 from rtt.pipeline.tts_stage import TtsStage
+from rtt.text.glossary import glossary_sources
 from rtt.text.validation import check_unicode
 
 log = logging.getLogger("rtt.pipeline")
@@ -217,6 +219,7 @@ class Session:
             mode=o.mode, target_lang=lambda: self.options.target_lang,
             partial_interval_ms=cfg.asr.partial_interval_ms, partial_results=o.partial_results,
             asr_context=o.asr_context, now_ms=self.now_ms, emit=self._emit,
+            vocabulary=vocabulary_prompt([*o.vocabulary, *glossary_sources(o.glossary)]),
             foreground=self.components.gate.foreground,
             to_mt=self.mt.queue.put_nowait, on_final_translation=self._on_final_translation, tag=self.tag,
             hold_mt=self.mt.hold if cfg.asr.mt_yields_to_prefinal else lambda held: None,

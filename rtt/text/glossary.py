@@ -214,3 +214,11 @@ def _term_regex(key: str) -> str:
 
 def _max_words(entries: dict[str, tuple[str, bool]]) -> int:
     return max((k.count(" ") + 1 for k in entries), default=0)
+
+
+def glossary_sources(glossary: Glossary | None) -> list[str]:
+    """The source-side terms of a glossary (protected terms, forced phrases): what recognition
+    should expect to hear (rtt/asr/vocabulary.py)."""
+    if glossary is None:
+        return []
+    return [*glossary.protected_terms, *glossary.forced]

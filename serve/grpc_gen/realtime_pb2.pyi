@@ -22,7 +22,7 @@ class ClientMessage(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., has_seq: bool = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., audio: _Optional[_Union[Audio, _Mapping]] = ..., text: _Optional[_Union[Text, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps", "refinement", "pii_masking", "profanity_masking")
+    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps", "refinement", "pii_masking", "profanity_masking", "vocabulary")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANG_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,7 @@ class Hello(_message.Message):
     REFINEMENT_FIELD_NUMBER: _ClassVar[int]
     PII_MASKING_FIELD_NUMBER: _ClassVar[int]
     PROFANITY_MASKING_FIELD_NUMBER: _ClassVar[int]
+    VOCABULARY_FIELD_NUMBER: _ClassVar[int]
     version: int
     session_id: str
     source_lang: str
@@ -67,7 +68,8 @@ class Hello(_message.Message):
     refinement: int
     pii_masking: int
     profanity_masking: int
-    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ..., refinement: _Optional[int] = ..., pii_masking: _Optional[int] = ..., profanity_masking: _Optional[int] = ...) -> None: ...
+    vocabulary: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ..., refinement: _Optional[int] = ..., pii_masking: _Optional[int] = ..., profanity_masking: _Optional[int] = ..., vocabulary: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Audio(_message.Message):
     __slots__ = ("data",)

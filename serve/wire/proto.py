@@ -46,6 +46,8 @@ def hello_from_proto(h: Any, seq: int | None) -> Hello:
         name, value = field.name, getattr(h, field.name)
         if name in ("version", "features_set"):
             continue
+        if field.label == field.LABEL_REPEATED:
+            value = list(value) or None
         if name.endswith("_json"):
             name, value = name[: -len("_json")], json_field(value, name, seq)
         target = features if name in Features.model_fields else audio if name in AudioFormat.model_fields else raw
