@@ -3,7 +3,7 @@ names, people), as the commercial APIs' custom vocabularies and phrase hints do.
 
 Whisper takes no hotword list; what it conditions on is the "previous text" prompt, so the terms
 go there, ahead of the session's context (``Glossary: Xarelto, Ozempic.``): the decoder then
-spells a term it hears the way the prompt does.  Measured on ``golden_sets/vocabulary.yaml``
+spells a term it hears the way the prompt does.  Measured on ``golden_sets/vocabulary/terms.yaml``
 (``rtt bench vocabulary``).  The prompt is bounded (Whisper's prompt half of the context is 223
 tokens), so the vocabulary is too; the source side of the session's glossary joins it.
 """

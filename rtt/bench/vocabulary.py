@@ -1,6 +1,6 @@
 """Recognition vocabulary: ``rtt bench vocabulary``.
 
-The sentences of ``golden_sets/vocabulary.yaml`` (rare drug, product and place names, people),
+The sentences of ``golden_sets/vocabulary/terms.yaml`` (rare drug, product and place names, people),
 spoken by the packaged Piper voice, decoded by the served Whisper model with and without the
 set's terms as the session vocabulary (the prompt :mod:`rtt.asr.vocabulary` builds), at the live
 final's beam and the refinement's.  Per arm: term recall (terms spelled exactly, case-insensitive),
@@ -21,7 +21,7 @@ import yaml
 from rtt.bench.common import machine, write_json
 
 REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "golden_sets" / "vocabulary.yaml"
+GOLDEN = REPO / "golden_sets" / "vocabulary" / "terms.yaml"
 DEFAULT_OUT = REPO / "reports" / "speech" / "vocabulary.json"
 
 
