@@ -426,3 +426,21 @@ async def test_the_vocabulary_and_glossary_sources_lead_every_decode_prompt() ->
     prompts = [o.prompt for _, o in asr.calls]
     assert prompts and all(p.startswith("Glossary: Xarelto, Oaxaca, Zalando.") for p in prompts)
     assert any(p.endswith(finals[0].text) for p in prompts)  # the context still follows
+
+
+async def test_a_glossary_set_mid_session_joins_the_vocabulary_from_the_next_utterance() -> None:
+    translator, _ = make_translator(PausingEngine(FAST))
+    asr = MishearingAsr("hola amigo buenos días")
+    session, events, reader = await open_session(Components(translator.config, asr=asr, translator=translator),
+                                                 vocabulary=("Xarelto",))
+    await stream_audio(session, np.concatenate([silence(0.5), tone(1.0), silence(1.0)]), realtime=0.5)
+    while not of(events, ev.FinalAsr):
+        await asyncio.sleep(0.05)
+    before = len(asr.calls)
+    session.set_glossary(Glossary(protected_terms=["Oaxaca"]))
+    await stream_audio(session, np.concatenate([tone(1.0), silence(1.0)]), realtime=0.5)
+    await session.close()
+    await reader
+    first, later = [o.prompt for _, o in asr.calls[:before]], [o.prompt for _, o in asr.calls[before:]]
+    assert first and all(p.startswith("Glossary: Xarelto.") for p in first)
+    assert later and any(p.startswith("Glossary: Xarelto, Oaxaca.") for p in later)

@@ -219,7 +219,7 @@ class Session:
             mode=o.mode, target_lang=lambda: self.options.target_lang,
             partial_interval_ms=cfg.asr.partial_interval_ms, partial_results=o.partial_results,
             asr_context=o.asr_context, now_ms=self.now_ms, emit=self._emit,
-            vocabulary=vocabulary_prompt([*o.vocabulary, *glossary_sources(o.glossary)]),
+            vocabulary=self._vocabulary_prompt(),
             foreground=self.components.gate.foreground,
             to_mt=self.mt.queue.put_nowait, on_final_translation=self._on_final_translation, tag=self.tag,
             hold_mt=self.mt.hold if cfg.asr.mt_yields_to_prefinal else lambda held: None,
@@ -329,8 +329,13 @@ class Session:
         self.options.target_lang = code
 
     def set_glossary(self, glossary: Any) -> None:
-        """Applies from the next utterance."""
+        """Applies from the next utterance (its source terms join the recognition vocabulary)."""
         self.options.glossary = glossary
+        if self.asr is not None:
+            self.asr.vocabulary = self._vocabulary_prompt()
+
+    def _vocabulary_prompt(self) -> str:
+        return vocabulary_prompt([*self.options.vocabulary, *glossary_sources(self.options.glossary)])
 
     async def pause(self) -> None:
         """Close the utterance in progress and ignore audio until ``resume``."""
