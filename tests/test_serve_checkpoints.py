@@ -82,3 +82,42 @@ def test_a_checkpoint_round_trips_its_finals() -> None:
     back = SessionCheckpoint.model_validate_json(cp.model_dump_json())
     (msg,) = back.messages()
     assert isinstance(msg, FinalTranslation) and msg.event_id == 7 and msg.text == "hello"
+
+
+async def test_a_speech_session_resumes_after_the_audio_of_its_last_final(redis_url) -> None:  # noqa: F811
+    """Speech: the watermark is the last audio frame up to the final's end (plus half the endpoint
+    silence), so re-sending the frames after it gives the open utterance once, whole."""
+    from tests.serve_fixtures import pcm_silence, pcm_tone
+
+    settings = serve_settings(redis_url=redis_url, redis_prefix=f"cps{time.time_ns()}:")
+    chunk = 3200  # 100 ms of 16 kHz PCM16
+
+    def chunks(pcm: bytes) -> list[bytes]:
+        return [pcm[i:i + chunk] for i in range(0, len(pcm), chunk)]
+
+    utterance = chunks(pcm_tone(1.0) + pcm_silence(0.6))
+    sent: dict[int, bytes] = {}
+    with running_server(settings=settings) as one, running_server(settings=settings) as two:
+        async with RttClient(one.base_url) as c1:
+            rt = await c1.realtime(source_lang="es", target_lang="en").connect()
+            for piece in utterance * 2:
+                seq = await rt.send_audio(piece)
+                sent[seq] = piece
+            first = await _finals_until(rt, 2)
+            for piece in chunks(pcm_tone(0.5)):  # the third utterance is half spoken
+                seq = await rt.send_audio(piece)
+                sent[seq] = piece
+            await rt.close()
+        async with RttClient(two.base_url) as c2:
+            again = await c2.resume(rt.session_id, last_event_id=first[-1].event_id).connect()
+            watermark = again.created.last_seq
+            # past the second utterance's speech (its 10 tone chunks), before the third's
+            assert len(utterance) + 9 <= watermark < 2 * len(utterance)
+            for seq in sorted(s for s in sent if s > watermark):
+                await again.send_audio(sent[seq], seq=seq)
+            for piece in chunks(pcm_tone(0.5) + pcm_silence(0.6)):
+                await again.send_audio(piece)
+            await again.end(timeout_s=20)
+    finals = first + [m for m in again.received if m.type == "final_translation"]
+    assert [f.utterance_id for f in finals] == [0, 1, 2]
+    assert len({f.source_text for f in finals}) == 1  # the third is as long as the others: heard once, whole
