@@ -244,6 +244,9 @@ def create_app(
 def _load_backend(state: ServeState) -> None:
     try:
         state.backend.load()
+        # What session.created reports reads the store's manifests (and dpkg for Apertium):
+        # done here, off the event loop, not on the first hello.
+        state.manager.served_by()
         state.metrics.ready.set(1)
         log.info("models ready: %s", state.backend.status())
     except Exception:

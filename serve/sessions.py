@@ -337,11 +337,12 @@ class ManagedSession:
         s = self.session
         if item.kind == "audio":
             self.last_audio = time.monotonic()
-            self.manager.metrics.audio_seconds.inc(audio_seconds(self.options, item.audio))
+            seconds = audio_seconds(self.options, item.audio)
+            self.manager.metrics.audio_seconds.inc(seconds)
             # Ordering and duplicates are settled here (seq spans every message type, so audio
             # seqs have gaps); the session's jitter buffer is for transports that reorder.
             await s.push_audio(item.audio, seq=None)
-            self._audio_ms += audio_seconds(self.options, item.audio) * 1000
+            self._audio_ms += seconds * 1000
             if item.seq is not None:
                 self._audio_marks.append((item.seq, self._audio_ms))
             return

@@ -94,6 +94,11 @@ def test_rest_translate_through_the_proxy_uses_the_fast_pool(cluster) -> None:
     status = serve.status().applications["rtt"].deployments
     assert {"rtt-ingress", pool_name("fast"), pool_name("accurate"), ASR_POOL} <= set(status)
     assert all(d.status == "HEALTHY" for d in status.values())
+    # /metrics on an ingress replica: its own models count, the pools' remote engines do not
+    # (a blocking handle call from the scrape would fail on the replica's event loop)
+    m = httpx.get(f"{base}/metrics", timeout=30)
+    assert m.status_code == 200 and "rtt_model_busy_seconds" in m.text
+    assert 'engine="asr"' not in m.text and 'engine="mt:apertium"' not in m.text
 
 
 async def test_text_session_gets_final_and_revision_from_the_pools(cluster) -> None:

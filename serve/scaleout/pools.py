@@ -8,6 +8,10 @@ replicas reach it through :class:`RemoteMtEngine`, handed to the engine registry
 elsewhere.  Requests cross as the core's own dataclasses (pickled by Ray); a request's ``pause``
 callback (the refinement pass's yield to live work, rtt/mt/priority.py) stays behind: in a pool
 of its own the refinement tier no longer shares cores with live work, which is the point.
+
+The remote engines report no busy seconds: the ingress's ``/metrics`` reads them on the event
+loop, where a blocking handle call is not allowed, and a pool's compute is its own replicas'
+(Ray's own metrics per deployment show it).
 """
 
 from __future__ import annotations
@@ -62,11 +66,6 @@ class MtPool:
     def continue_prefix(self, name: str, request: MtRequest, max_new_words: int | None) -> MtResult:
         return self.engines.get(name).continue_prefix(request, max_new_words)
 
-    def busy_seconds(self, name: str) -> float | None:
-        from rtt.metrics.busy import busy_seconds
-
-        return busy_seconds(self.engines.get(name))
-
 
 class RemoteMtEngine:
     """An engine of a pool, called through its deployment handle (from worker threads: the
@@ -96,11 +95,6 @@ class RemoteMtEngine:
         result: MtResult = self._handle.continue_prefix.remote(
             self._key, dataclasses.replace(request, pause=None), max_new_words).result()
         return result
-
-    def busy_seconds(self) -> float | None:
-        """The pool's model seconds (one replica's: each replica counts its own)."""
-        value = self._handle.busy_seconds.remote(self._key).result()
-        return None if value is None else float(value)
 
     def close(self) -> None:
         """The pool owns the model; nothing to release here."""
@@ -150,9 +144,6 @@ class AsrPool:
     def detect_language(self, audio: Any, allowed: tuple[str, ...]) -> tuple[str, float]:
         return self.engine.detect_language(audio, allowed)
 
-    def busy_seconds(self) -> float:
-        return self.engine.busy_seconds()
-
 
 @dataclasses.dataclass(frozen=True)
 class _Audio:
@@ -190,9 +181,6 @@ class RemoteAsrEngine:
     def detect_language(self, audio: Any, allowed: tuple[str, ...] = ()) -> tuple[str, float]:
         lang, prob = self._handle.detect_language.remote(audio, allowed).result()
         return str(lang), float(prob)
-
-    def busy_seconds(self) -> float:
-        return float(self._handle.busy_seconds.remote().result())
 
     def close(self) -> None:
         """The pool owns the model."""
