@@ -82,6 +82,9 @@ class MtConfig(_Strict):
     # prompts in chunks, so a running translation's next word never waits behind every new
     # prompt (prefill is ~2 ms a token for Gemma 270M on 2 cores, a decode row ~5 ms).
     batch_step_tokens: int = Field(default=512, ge=1, le=512)
+    # Listener languages one session may ask for (``target_langs``): each is a live MT stream
+    # (and refinement, TTS) on the same cores; at most rtt.pipeline.options.MAX_TARGETS.
+    max_targets: int = Field(default=3, ge=1, le=8)
 
     @field_validator("tiers")
     @classmethod
@@ -166,6 +169,21 @@ LoadStep = Literal["refinement", "tentative", "tier", "partials"]
 LOAD_STEPS: tuple[LoadStep, ...] = ("refinement", "tentative", "tier", "partials")
 
 
+class DiarizationConfig(_Strict):
+    """Speaker labels for sessions that ask for them (``features.diarization``)."""
+
+    encoder: str = "resemblyzer-encoder"
+    segmentation: str = "pyannote-segmentation-3.0"
+    # Speakers one session tells apart; a voice beyond them joins the closest one.
+    max_speakers: int = Field(default=4, ge=1, le=16)
+    # Cosine similarity to a speaker's mean voice that still counts as that speaker.  FLEURS
+    # clips: two halves of one speaker's clip >= 0.80 for 90 %, two speakers <= 0.73 for 90 %.
+    threshold: float = Field(default=0.68, gt=0, lt=1)
+    # End an utterance where the segmentation model hears another voice take over (a turn
+    # without a pause long enough for the VAD).
+    split_on_change: bool = True
+
+
 class LoadConfig(_Strict):
     """The latency budget and what gives way when it is at risk (rtt/pipeline/load.py)."""
 
@@ -201,6 +219,7 @@ class RttConfig(_Strict):
     asr: AsrConfig = Field(default_factory=AsrConfig)
     tts: TtsConfig = Field(default_factory=TtsConfig)
     load: LoadConfig = Field(default_factory=LoadConfig)
+    diarization: DiarizationConfig = Field(default_factory=DiarizationConfig)
     # Free-form section for the service (serve/ validates it with its own model).
     serve: dict[str, Any] = Field(default_factory=dict)
 

@@ -25,6 +25,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_serializer,
+    model_validator,
 )
 
 from rtt.audio.pcm import PIPELINE_RATE, SUPPORTED_RATES
@@ -50,6 +51,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_VOCABULARY": (400, "a vocabulary must be a list of short, non-empty terms"),
     "VOCABULARY_TOO_LARGE": (413, "the vocabulary has more terms or characters than recognition can take"),
     "UNSUPPORTED_LANGUAGE": (400, "a language code is unknown, or source equals target"),
+    "TOO_MANY_TARGETS": (400, "target_langs lists more languages than the server takes per session"),
     "UNSUPPORTED_VERSION": (400, "the protocol version in hello is not served"),
     "EMPTY_TEXT": (400, "the text is empty"),
     "TEXT_TOO_LONG": (413, "the text is over the configured character limit"),
@@ -98,7 +100,7 @@ Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
 # {"term": "translation"} (src == tgt keeps a term verbatim) or {"protected": [..], "forced": {..}};
 # rtt.text.glossary.Glossary.from_json validates the content.
 Glossary = dict[str, str | list[str] | dict[str, str]]
-Encoding = Literal["pcm16le", "opus"]
+Encoding = Literal["pcm16le", "opus", "webm-opus", "ogg-opus"]
 FormalityName = Literal["default", "formal", "informal"]
 Stabilization = Literal["fast", "balanced", "aggressive"]
 
@@ -124,6 +126,9 @@ class Features(_Client):
     # retains.  None: as the server is configured (text.mask_pii / text.mask_profanity, off).
     pii_masking: bool | None = None
     profanity_masking: bool | None = None
+    # Speaker labels ("Speaker 1", ...) on final_asr / final_translation and in subtitles; a new
+    # utterance starts where the speaker changes.  Needs the diarization models in the store.
+    diarization: bool = False
 
 
 class AudioFormat(_Client):
@@ -149,6 +154,20 @@ class SessionConfig(_Client):
     tts_voice: str | None = None
     # Terms recognition should expect: names, products, drugs, places (at most 50).
     vocabulary: list[str] | None = None
+    # Several listener languages at once (at most the server's limit, see session.created's
+    # limits): every translation event says its target_lang.  The first is the primary
+    # (target_lang); target_lang may be left out when this is set.
+    target_langs: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _primary_target(cls, data: Any) -> Any:
+        # target_langs alone names the targets: its first is the primary, target_lang.
+        if isinstance(data, dict) and data.get("target_lang") is None:
+            targets = data.get("target_langs")
+            if isinstance(targets, list) and targets and isinstance(targets[0], str):
+                data = {**data, "target_lang": targets[0]}
+        return data
 
 
 class Hello(SessionConfig):
@@ -302,6 +321,7 @@ class Limits(_Server):
     input_queue: int
     resume_grace_s: float
     idle_timeout_s: float
+    max_target_langs: int = 1
 
 
 class ServedBy(_Server):
@@ -387,6 +407,8 @@ class FinalAsr(_Server):
     at_ms: float
     # Only with features.word_timestamps; null when not requested or not alignable.
     words: list[Word] | None = None
+    # With features.diarization: "Speaker 1", "Speaker 2", ... (null otherwise).
+    speaker: str | None = None
 
 
 class PartialTranslation(_Server):
@@ -399,6 +421,7 @@ class PartialTranslation(_Server):
     tentative: str
     source_read: int
     at_ms: float
+    target_lang: str | None = None
 
 
 class FinalTranslation(_Server):
@@ -418,6 +441,7 @@ class FinalTranslation(_Server):
     at_ms: float
     # True: a revised_translation of this utterance follows (the refinement pass).
     revision_pending: bool = False
+    speaker: str | None = None  # as on the utterance's final_asr
 
 
 class RevisedTranslation(_Server):
@@ -439,6 +463,7 @@ class RevisedTranslation(_Server):
     engine: str = ""
     reason: str = ""
     at_ms: float
+    target_lang: str | None = None
 
 
 class RevisedAsr(_Server):
@@ -473,6 +498,7 @@ class TtsAudio(_Server):
     sample_rate: int
     is_last: bool
     at_ms: float
+    target_lang: str | None = None  # which listener language this speech is in
 
     @field_serializer("audio", when_used="json")
     def _base64(self, audio: str | bytes) -> str:
@@ -645,6 +671,21 @@ class SessionCreatedResponse(_Rest):
     events_url: str
     input_url: str
     limits: Limits
+
+
+class WebRtcOffer(_Rest):
+    """``POST /v1/webrtc/offer``: a browser's ``pc.localDescription`` once ICE gathering is done."""
+
+    version: int = PROTOCOL_VERSION
+    type: Literal["offer"]
+    sdp: str = Field(min_length=1, max_length=65536)
+
+
+class WebRtcAnswer(_Rest):
+    version: int = PROTOCOL_VERSION
+    type: Literal["answer"] = "answer"
+    sdp: str
+    peer_id: str
 
 
 class InputResult(_Rest):

@@ -3,7 +3,8 @@
 Cue times are audio times (``FinalAsr.start_ms``/``end_ms``).  A long utterance is split into
 cues of at most ``max_chars`` characters (two lines of ~42, the common broadcast limit): at word
 timestamps when the text is the transcript, in proportion to characters for a translation
-(which has no timing of its own).
+(which has no timing of its own).  With diarization a cue carries its speaker: WebVTT's voice
+span (``<v Speaker 1>``), ``[Speaker 1]`` in SRT.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Cue:
     start_ms: float
     end_ms: float
     text: str
+    speaker: str | None = None
 
 
 def _pack(words: Sequence[str], max_chars: int) -> list[list[int]]:
@@ -56,15 +58,17 @@ def _wrap(text: str, line_chars: int = LINE_CHARS) -> str:
     return " ".join(words[:best]) + "\n" + " ".join(words[best:])
 
 
-def _split_timed(words: Sequence[WordTiming], start: float, end: float, max_chars: int) -> list[Cue]:
+def _split_timed(words: Sequence[WordTiming], start: float, end: float, max_chars: int,
+                 speaker: str | None = None) -> list[Cue]:
     cues = []
     for group in _pack([w.text for w in words], max_chars):
         first, last = words[group[0]], words[group[-1]]
-        cues.append(Cue(max(start, first.start_ms), min(end, last.end_ms), " ".join(words[i].text for i in group)))
+        cues.append(Cue(max(start, first.start_ms), min(end, last.end_ms), " ".join(words[i].text for i in group),
+                        speaker))
     return cues
 
 
-def _split_even(text: str, start: float, end: float, max_chars: int) -> list[Cue]:
+def _split_even(text: str, start: float, end: float, max_chars: int, speaker: str | None = None) -> list[Cue]:
     words = text.split()
     if not words:
         return []
@@ -76,42 +80,50 @@ def _split_even(text: str, start: float, end: float, max_chars: int) -> list[Cue
         a = start + (end - start) * pos / total
         pos += sum(len(words[i]) + 1 for i in group)
         b = start + (end - start) * pos / total
-        cues.append(Cue(a, b, chunk))
+        cues.append(Cue(a, b, chunk, speaker))
     return cues
 
 
-def cues_from_events(events: Iterable[Event], track: Track = "translation", max_chars: int = 2 * LINE_CHARS) -> list[Cue]:
+def cues_from_events(events: Iterable[Event], track: Track = "translation", max_chars: int = 2 * LINE_CHARS,
+                     target_lang: str | None = None) -> list[Cue]:
+    """``target_lang``: which listener language's translations (a session may have several);
+    None: the first one seen."""
     asr: dict[int, FinalAsr] = {}
     mt: dict[int, FinalTranslation] = {}
     for e in events:
         if isinstance(e, FinalAsr):
             asr[e.utterance_id] = e
         elif isinstance(e, FinalTranslation):
-            mt[e.utterance_id] = e
+            target_lang = target_lang or e.target_lang
+            if e.target_lang == target_lang:
+                mt[e.utterance_id] = e
     cues: list[Cue] = []
     for uid in sorted(set(asr) | set(mt)):
         a, t = asr.get(uid), mt.get(uid)
         if a is None:
             # direct speech translation has no transcript but knows its audio span; text input has neither
             if track == "translation" and t is not None and t.audio_start_ms is not None and t.audio_end_ms is not None:
-                cues.extend(_split_even(t.text, t.audio_start_ms, t.audio_end_ms, max_chars))
+                cues.extend(_split_even(t.text, t.audio_start_ms, t.audio_end_ms, max_chars, t.speaker))
             continue
         if track == "transcript":
             if a.words and len(a.words) == len(a.text.split()):
-                cues.extend(_split_timed(a.words, a.start_ms, a.end_ms, max_chars))
+                cues.extend(_split_timed(a.words, a.start_ms, a.end_ms, max_chars, a.speaker))
             else:
-                cues.extend(_split_even(a.text, a.start_ms, a.end_ms, max_chars))
+                cues.extend(_split_even(a.text, a.start_ms, a.end_ms, max_chars, a.speaker))
         elif t is not None:
-            cues.extend(_split_even(t.text, a.start_ms, a.end_ms, max_chars))
+            cues.extend(_split_even(t.text, a.start_ms, a.end_ms, max_chars, a.speaker))
     return [c for c in cues if c.text.strip()]
 
 
-def cues_from_spans(spans: Iterable[tuple[float, float, str]], max_chars: int = 2 * LINE_CHARS) -> list[Cue]:
+def cues_from_spans(spans: Iterable[tuple[float, float, str] | tuple[float, float, str, str | None]],
+                    max_chars: int = 2 * LINE_CHARS) -> list[Cue]:
     """Cues for texts known only with their audio span (e.g. retained finals on the server):
-    each span is cut into cues of at most two lines, timed proportionally to characters."""
+    each span (start, end, text[, speaker]) is cut into cues of at most two lines, timed
+    proportionally to characters."""
     cues: list[Cue] = []
-    for start, end, text in sorted(spans, key=lambda s: s[0]):
-        cues.extend(_split_even(text, start, end, max_chars))
+    for span in sorted(spans, key=lambda s: s[0]):
+        start, end, text = span[0], span[1], span[2]
+        cues.extend(_split_even(text, start, end, max_chars, span[3] if len(span) > 3 else None))  # type: ignore[misc]
     return [c for c in cues if c.text.strip()]
 
 
@@ -125,7 +137,8 @@ def _stamp(ms: float, sep: str) -> str:
 
 def format_srt(cues: Sequence[Cue]) -> str:
     blocks = [
-        f"{i}\n{_stamp(c.start_ms, ',')} --> {_stamp(max(c.end_ms, c.start_ms + 1), ',')}\n{_wrap(c.text)}\n"
+        f"{i}\n{_stamp(c.start_ms, ',')} --> {_stamp(max(c.end_ms, c.start_ms + 1), ',')}\n"
+        f"{f'[{c.speaker}] ' if c.speaker else ''}{_wrap(c.text)}\n"
         for i, c in enumerate(cues, 1)
     ]
     return "\n".join(blocks)
@@ -133,6 +146,15 @@ def format_srt(cues: Sequence[Cue]) -> str:
 
 def format_webvtt(cues: Sequence[Cue]) -> str:
     blocks = ["WEBVTT\n"] + [
-        f"{_stamp(c.start_ms, '.')} --> {_stamp(max(c.end_ms, c.start_ms + 1), '.')}\n{_wrap(c.text)}\n" for c in cues
+        f"{_stamp(c.start_ms, '.')} --> {_stamp(max(c.end_ms, c.start_ms + 1), '.')}\n{_voice(c)}{_wrap(c.text)}\n"
+        for c in cues
     ]
     return "\n".join(blocks)
+
+
+def _voice(cue: Cue) -> str:
+    # WebVTT voice span; "<", ">" and newlines would break the tag, so they never reach it.
+    if not cue.speaker:
+        return ""
+    name = " ".join(cue.speaker.replace("<", " ").replace(">", " ").replace("&", "and").split())
+    return f"<v {name}>"

@@ -112,7 +112,9 @@ class Outbox:
             return
         for entry in self._entries:
             m = entry.message
-            if m.type == message.type and getattr(m, "utterance_id", None) == utt:
+            # Per target: a session with several listener languages has one partial stream each.
+            if (m.type == message.type and getattr(m, "utterance_id", None) == utt
+                    and getattr(m, "target_lang", None) == getattr(message, "target_lang", None)):
                 self._entries.remove(entry)
                 self.dropped += 1
                 return

@@ -193,7 +193,7 @@ class RealtimeConnection:
         """Hello's session fields over the transport's defaults (fields hello sets win)."""
         fields = {k: getattr(hello, k) for k in SessionConfig.model_fields if k in hello.model_fields_set}
         merged = {**self.defaults, **fields}
-        if merged.get("target_lang") is None:
+        if merged.get("target_lang") is None and not merged.get("target_langs"):
             raise ProtocolError("MISSING_FIELD", "field 'target_lang' is required", hello.seq)
         try:
             return SessionConfig.model_validate(merged)

@@ -190,17 +190,22 @@ async def transcript(session_id: str, principal: AuthDep, state: StateDep) -> di
             responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}}}})
 async def subtitles(session_id: str, principal: AuthDep, state: StateDep,
                     fmt: Annotated[Literal["vtt", "srt"], Query(alias="format")] = "vtt",
-                    track: Literal["translation", "transcript"] = "translation") -> PlainTextResponse:
+                    track: Literal["translation", "transcript"] = "translation",
+                    target_lang: str | None = None) -> PlainTextResponse:
     """WebVTT or SRT for a session's retained finals (speech only: text input has no audio time).
 
     Needs transcript retention (``serve.retention.transcripts``); each utterance is cut into cues
-    of at most two 42-character lines within its audio span."""
+    of at most two 42-character lines within its audio span.  ``target_lang``: which of the
+    session's listener languages (default: the primary); with diarization the cues name their
+    speaker (``<v Speaker 1>``)."""
     entries = state.transcripts.get(session_id, principal.id)
     if entries is None:
         raise ProtocolError("NOT_FOUND", "no retained transcript for this session (retention may be off)")
     key = "text" if track == "translation" else "source_text"
-    cues = cues_from_spans((e["audio_start_ms"], e["audio_end_ms"], e[key]) for e in entries
-                           if e.get("audio_start_ms") is not None and e.get("audio_end_ms") is not None)
+    target = target_lang or next((e.get("target_lang") for e in entries), None)
+    cues = cues_from_spans((e["audio_start_ms"], e["audio_end_ms"], e[key], e.get("speaker")) for e in entries
+                           if e.get("audio_start_ms") is not None and e.get("audio_end_ms") is not None
+                           and e.get("target_lang") == target)
     if fmt == "srt":
         return PlainTextResponse(format_srt(cues), media_type="application/x-subrip")
     return PlainTextResponse(format_webvtt(cues), media_type="text/vtt")

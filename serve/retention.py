@@ -30,11 +30,12 @@ class TranscriptStore:
         item = self._items.setdefault(session_id, _Transcript(owner))
         item.entries.append((time.time() + self.ttl_s, entry))
 
-    def revise(self, session_id: str, utterance_id: int, **changes: Any) -> None:
-        """What the refinement pass made of a kept final replaces it (subtitles show what stands)."""
+    def revise(self, session_id: str, utterance_id: int, target_lang: str | None = None, **changes: Any) -> None:
+        """What the refinement pass made of a kept final replaces it (subtitles show what stands);
+        ``target_lang``: only that listener language's entry (a revised translation)."""
         item = self._items.get(session_id)
         for _, entry in item.entries if item is not None else ():
-            if entry.get("utterance_id") == utterance_id:
+            if entry.get("utterance_id") == utterance_id and target_lang in (None, entry.get("target_lang")):
                 entry.update(changes)
 
     def get(self, session_id: str, owner: str) -> list[dict[str, Any]] | None:

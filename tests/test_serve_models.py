@@ -354,3 +354,81 @@ async def test_metrics_show_what_each_model_computed_and_the_online_quality_sign
     assert any(s.value > 0 for s in families["rtt_mt_finals"].samples)
     if qe_available():
         assert qe is not None and all(0 < s.value <= 1 for s in qe.samples) and qe.samples
+
+
+async def _stream_pcm(rt, pcm: bytes, pace_s: float = 0.1) -> list:  # type: ignore[no-untyped-def]
+    frame = 3200  # 100 ms
+    for i in range(0, len(pcm), frame):
+        await rt.send_audio(pcm[i:i + frame], binary=True)
+        await asyncio.sleep(pace_s)
+    await rt.control("commit")
+    return await rt.end(timeout_s=180)
+
+
+async def test_a_two_reader_conversation_gets_speaker_labels_that_separate_the_readers(server):
+    import numpy as np
+
+    from rtt.eval.conversations import build_conversation
+
+    # A B A B with no pause between turns: the change detector has to cut where the voice changes.
+    conv = build_conversation(FLEURS / "fleurs-en-000.ogg", FLEURS / "fleurs-en-003.ogg", gap_s=0.0)
+    pcm = (np.clip(conv.audio, -1, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    async with RttClient(server.base_url, timeout_s=180) as client, \
+            client.realtime(source_lang="en", target_lang="es", features={"diarization": True,
+                                                                         "refinement": False}) as rt:
+        await _stream_pcm(rt, pcm)
+    asr = [m for m in rt.received if m.type == "final_asr"]
+    finals = [m for m in rt.received if m.type == "final_translation"]
+    assert len(asr) >= 3 and all(m.speaker for m in asr), [(m.text, m.speaker) for m in asr]
+    # Each utterance's reader: the turn it overlaps most.
+    def reader(m) -> str:  # type: ignore[no-untyped-def]
+        return max(conv.turns, key=lambda t: min(m.end_ms / 1000, t.end_s) - max(m.start_ms / 1000, t.start_s)).speaker
+    labels: dict[str, set[str]] = {}
+    for m in asr:
+        labels.setdefault(reader(m), set()).add(m.speaker)
+    # Two readers, two labels, never shared: the labels separate the speakers.
+    assert set(labels) == {"A", "B"} and all(len(v) == 1 for v in labels.values()), labels
+    assert labels["A"] != labels["B"]
+    speaker_of = {m.utterance_id: m.speaker for m in asr}
+    assert finals and all(f.speaker == speaker_of[f.utterance_id] for f in finals)
+
+
+async def test_a_session_with_two_targets_gets_both_finals_for_every_utterance(server):
+    clip = "fleurs-es-006.ogg"
+    pcm = pcm16k(FLEURS / clip) + b"\x00\x00" * 16000
+    async with RttClient(server.base_url, timeout_s=180) as client, \
+            client.realtime(source_lang="es", target_langs=["en", "fr"], features={"refinement": False}) as rt:
+        await _stream_pcm(rt, pcm, pace_s=0.05)
+    assert rt.created.config.target_lang == "en" and rt.created.limits.max_target_langs >= 2
+    asr = [m for m in rt.received if m.type == "final_asr"]
+    finals = [m for m in rt.received if m.type == "final_translation"]
+    assert asr
+    for target in ("en", "fr"):
+        mine = [f for f in finals if f.target_lang == target]
+        assert [f.utterance_id for f in mine] == [a.utterance_id for a in asr], (target, finals)
+    from rtt.text.langid import identify_language
+
+    assert identify_language(" ".join(f.text for f in finals if f.target_lang == "fr"))[0] == "fr"
+    assert looks_translated(" ".join(f.text for f in finals if f.target_lang == "en"), flores_line(clip, "es"),
+                            flores_line(clip, "en"))
+    partial_targets = {m.target_lang for m in rt.received if m.type == "partial_translation"}
+    assert partial_targets <= {"en", "fr"} and partial_targets
+
+
+async def test_bad_targets_and_vocabularies_get_structured_errors(server):
+    from websockets.asyncio.client import connect
+
+    url = server.base_url.replace("http", "ws") + "/v1/realtime"
+    cases = [
+        ({"source_lang": "es", "target_langs": ["en", "fr", "de", "it"]}, "TOO_MANY_TARGETS"),  # the config takes 3
+        ({"source_lang": "es", "target_langs": ["en", "xx"]}, "UNSUPPORTED_LANGUAGE"),
+        ({"source_lang": "es", "target_langs": ["en", "es"]}, "UNSUPPORTED_LANGUAGE"),
+        ({"source_lang": "es", "target_langs": "en,fr"}, "INVALID_FIELD"),
+        ({"source_lang": "es", "target_lang": "en", "vocabulary": [f"Term{i}" for i in range(51)]},
+         "VOCABULARY_TOO_LARGE"),
+    ]
+    for hello, code in cases:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"type": "hello", **hello}))
+            reply = json.loads(await ws.recv())
+        assert reply["type"] == "error" and reply["code"] == code, (hello, reply)

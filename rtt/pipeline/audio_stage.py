@@ -12,6 +12,7 @@ import numpy as np
 from rtt.audio.framing import Framer
 from rtt.audio.pcm import PIPELINE_RATE
 from rtt.config import VadConfig
+from rtt.diarization.change import SpeakerChangeDetector
 from rtt.errors import RttError
 from rtt.pipeline.events import Event, Notice, SpeechStarted, SpeechStopped
 from rtt.pipeline.timeline import CaptureTimeline
@@ -40,6 +41,13 @@ class AudioChunk:
 @dataclass(frozen=True)
 class Control:
     kind: str  # "commit" | "end"
+
+
+@dataclass(frozen=True)
+class SpeakerChange:
+    """Another voice takes over at this stream sample (rtt/diarization/change.py)."""
+
+    sample: int
 
 
 class _Manual:
@@ -82,7 +90,10 @@ class AudioStage:
         next_utterance_id: Callable[[], int],
         timeline: CaptureTimeline,
         tag: str,
+        change_detector: SpeakerChangeDetector | None = None,
     ) -> None:
+        """``change_detector``: cut utterances where the voice changes (diarization)."""
+        self.change_detector = change_detector
         # Bounded: a stalled detector must not grow memory without limit (see offer()).
         self.queue: asyncio.Queue[AudioChunk | Control] = asyncio.Queue(maxsize=MAX_PENDING_CHUNKS)
         self.dropped_chunks = 0
@@ -117,27 +128,52 @@ class AudioStage:
         self.queue.put_nowait(item)
 
     # -- worker-thread part --------------------------------------------------------------------
-    def _detect(self, samples: np.ndarray) -> list[EndpointEvent]:
+    def _detect(self, samples: np.ndarray) -> list[EndpointEvent | SpeakerChange]:
         if self._framer is None or self.vad is None:
             assert isinstance(self._endpointer, _Manual)
-            return self._endpointer.process(samples)
-        out: list[EndpointEvent] = []
+            return self._speaker_changes(list(self._endpointer.process(samples)))
+        out: list[EndpointEvent | SpeakerChange] = []
         ep = self._endpointer
         assert isinstance(ep, Endpointer)
         for frame in self._framer.push(samples):
             self.frames += 1
             out.extend(ep.process(frame, self.vad.probability(frame)))
+        return self._speaker_changes(out)
+
+    def _speaker_changes(self, events: list[EndpointEvent | SpeakerChange]) -> list[EndpointEvent | SpeakerChange]:
+        detector = self.change_detector
+        if detector is None:
+            return events
+        out: list[EndpointEvent | SpeakerChange] = []
+        for e in events:
+            out.append(e)
+            if isinstance(e, SegmentStart):
+                detector.start(e.start_sample)
+            elif isinstance(e, SegmentEnd):
+                detector.stop()
+            elif isinstance(e, SegmentAudio):
+                # Checked after each piece of audio, so a burst of audio is cut where it changes
+                # voice (the change goes in front of the audio that follows it).
+                detector.append(e.samples)
+                try:
+                    change = detector.check()
+                except Exception:  # a failing detector must not stop the audio: no cut this time
+                    log.exception("%s speaker change detection failed", self.tag)
+                    change = None
+                if change is not None:
+                    out.append(SpeakerChange(change))
         return out
 
-    def _flush(self, reason: str) -> list[EndpointEvent]:
-        events: list[EndpointEvent] = []
+    def _flush(self, reason: str) -> list[EndpointEvent | SpeakerChange]:
+        events: list[EndpointEvent | SpeakerChange] = []
         if self._framer is not None and self.vad is not None and reason == "end":
             assert isinstance(self._endpointer, Endpointer)
             for frame in self._framer.flush():
                 events.extend(self._endpointer.process(frame, self.vad.probability(frame)))
         ends = self._endpointer.flush()
-        return events + [SegmentEnd(e.end_sample, e.speech_end_sample, reason) if isinstance(e, SegmentEnd) else e
-                         for e in ends]
+        events += [SegmentEnd(e.end_sample, e.speech_end_sample, reason) if isinstance(e, SegmentEnd) else e
+                   for e in ends]
+        return self._speaker_changes(events)
 
     # -- event loop part -------------------------------------------------------------------------
     async def run(self) -> None:
@@ -172,8 +208,11 @@ class AudioStage:
                     await self.utterances.put(None)
                     return
 
-    def _apply(self, events: list[EndpointEvent]) -> None:
+    def _apply(self, events: list[EndpointEvent | SpeakerChange]) -> None:
         for e in events:
+            if isinstance(e, SpeakerChange):
+                self._split(e.sample)
+                continue
             if isinstance(e, SegmentStart):
                 now = self.now_ms()
                 onset = self.timeline.arrival_ms(e.start_sample + 1)
@@ -202,3 +241,24 @@ class AudioStage:
                 log.debug("%s utt=%d endpoint (%s) at sample %d", self.tag, utt.id, e.reason, e.end_sample)
             elif isinstance(e, SilenceTimeout):
                 self.emit(Notice("SILENCE_TIMEOUT", f"no speech for {e.silent_s:.0f} s", self.now_ms()))
+
+    def _split(self, sample: int) -> None:
+        """End the open utterance at ``sample``; what follows starts the next one."""
+        ending = self.current
+        if ending is None or not ending.start_sample < sample < ending.start_sample + ending.n_samples:
+            return
+        cut = sample - ending.start_sample
+        tail = ending.audio()[cut:].copy()
+        now = self.now_ms()
+        ending.speech_end_capture_ms = self.timeline.arrival_ms(sample)
+        ending.endpoint_capture_ms = ending.speech_end_capture_ms
+        ending.end("speaker_change", cut, now)
+        self.emit(SpeechStopped(ending.id, now))
+        onset = self.timeline.arrival_ms(sample + 1)
+        utt = Utterance(self.next_utterance_id(), sample, now, onset if onset is not None else now)
+        utt.append(tail)
+        self.current = utt
+        self.emit(SpeechStarted(utt.id, now))
+        log.debug("%s utt=%d ended at a change of speaker; utt=%d starts at sample %d", self.tag, ending.id,
+                  utt.id, sample)
+        self.utterances.put_nowait(utt)

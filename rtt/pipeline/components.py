@@ -88,6 +88,7 @@ class Components:
         self._translator = _Lazy(self._load_translator)
         self._asr = _Lazy(self._load_asr)
         self._tts = _Lazy(self._load_tts)
+        self._diarization = _Lazy(self._load_diarization)
         self._vad_factory = vad_factory
         # Sessions borrow detectors instead of building one each (see rtt/vad/pool.py).
         self.vads = VadPool(self.make_vad)
@@ -124,6 +125,11 @@ class Components:
 
         return TtsRouter(self.config.tts, self.store)
 
+    def _load_diarization(self) -> Any:
+        from rtt.diarization.models import DiarizationModels
+
+        return DiarizationModels.load(self.config.diarization, self.store)
+
     # -- public -------------------------------------------------------------------------------
     @property
     def translator(self) -> Any:
@@ -133,6 +139,11 @@ class Components:
     @property
     def asr(self) -> AsrEngine:
         return self._asr.get()  # type: ignore[no-any-return]
+
+    @property
+    def diarization(self) -> Any:
+        """:class:`rtt.diarization.models.DiarizationModels` (loaded on first use)."""
+        return self._diarization.get()
 
     @property
     def tts(self) -> Any:
@@ -158,6 +169,9 @@ class Components:
         if self._tts.loaded:
             loaded = getattr(self.tts, "loaded", None)
             engines += [(f"tts:{name}", e) for name, e in (loaded() if callable(loaded) else {}).items()]
+        if self._diarization.loaded:
+            engines += [("diarization:encoder", self.diarization.encoder),
+                        ("diarization:segmentation", self.diarization.segmenter)]
         usage = []
         for name, engine in engines:
             seconds = busy_seconds(engine)

@@ -63,6 +63,8 @@ class FinalAsr:
     end_ms: float
     at_ms: float
     words: tuple[WordTiming, ...] = ()
+    # "Speaker 1", "Speaker 2", ... with diarization on (rtt/diarization/); None otherwise.
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class PartialTranslation:
     tentative: str
     source_read: int
     at_ms: float
+    target_lang: str = ""  # a session with several targets has one stream of these per target
 
     @property
     def text(self) -> str:
@@ -99,6 +102,7 @@ class FinalTranslation:
     # (prompt tokens not served from a cache, plus generated ones).
     tier: str = ""
     tokens: int = 0
+    speaker: str | None = None  # as on the utterance's FinalAsr
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class RevisedTranslation:
     reason: str = ""  # why it was skipped
     tier: str = ""  # the refinement tier, when it ran
     tokens: int = 0  # MT tokens the refinement spent (as FinalTranslation.tokens)
+    target_lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,7 @@ class TtsAudio:
     sample_rate: int
     is_last: bool
     at_ms: float
+    target_lang: str = ""
 
 
 @dataclass(frozen=True)

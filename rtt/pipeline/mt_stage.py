@@ -233,7 +233,8 @@ class MtStage:
             state.words.append(TargetWord(w, source_read, now))
         if not item.final:
             if self.partial_results and not deferred:
-                self.emit(PartialTranslation(item.utterance_id, committed_text, tentative, source_read, now))
+                self.emit(PartialTranslation(item.utterance_id, committed_text, tentative, source_read, now,
+                                             state.target_lang))
             return
         self._open.pop(item.utterance_id, None)
         if not state.source:
@@ -268,6 +269,7 @@ class MtStage:
             revision_pending=refinable,
             tier=str(getattr(state.translator, "tier", "") or ""),
             tokens=state.tokens,
+            speaker=item.speaker,
         )
         self.on_final(final)
         if refinable and self.refine is not None:

@@ -24,12 +24,18 @@ if TYPE_CHECKING:
 
 Mode = Literal["cascade", "direct"]
 FORMALITIES = ("default", "formal", "informal")
+# The most listener languages one session may ask for, whatever the configuration says
+# (config ``mt.max_targets`` may lower it): each target is a live MT stream on the same cores.
+MAX_TARGETS = 8
 
 
 @dataclass
 class SessionOptions:
     source_lang: str = AUTO
     target_lang: str = "en"
+    # Several listener languages (one VAD+ASR stream, one simultaneous MT stream per target);
+    # () = just target_lang.  When set it is the list of targets and target_lang is its first.
+    target_langs: tuple[str, ...] = ()
     mode: Mode = "cascade"
     policy: str | None = None  # None: config policy.name
     stabilization: str | None = None  # None: config policy.stabilization
@@ -56,6 +62,14 @@ class SessionOptions:
     # text.mask_profanity (rtt/pipeline/privacy.py).
     pii_masking: bool | None = None
     profanity_masking: bool | None = None
+    # Speaker labels on finals (rtt/diarization/): who spoke each utterance, and a new utterance
+    # where the speaker changes.
+    diarization: bool = False
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every listener language, the primary first."""
+        return self.target_langs or (self.target_lang,)
 
     def with_defaults(self, config: RttConfig) -> SessionOptions:
         """A copy with every ``None`` that the configuration decides filled in."""
@@ -69,22 +83,13 @@ class SessionOptions:
             profanity_masking=config.text.mask_profanity if self.profanity_masking is None else self.profanity_masking,
         )
 
-    def validate(self) -> SessionOptions:
+    def validate(self, max_targets: int = MAX_TARGETS) -> SessionOptions:
+        """Check and normalize every field; ``max_targets``: the served limit on ``target_langs``."""
         if self.mode not in ("cascade", "direct"):
             raise InvalidInput(f"mode must be 'cascade' or 'direct', not {self.mode!r}", field="mode")
         if self.source_lang != AUTO:
             self.source_lang = get_language(self.source_lang).code
-        self.target_lang = get_language(self.target_lang).code
-        if self.mode == "direct" and self.target_lang != "en":
-            raise InvalidInput(
-                "direct mode (Whisper speech translation) only produces English; use mode='cascade'",
-                code="UNSUPPORTED_LANGUAGE",
-                field="target_lang",
-            )
-        if self.source_lang == self.target_lang:
-            raise InvalidInput(
-                f"source and target are both {self.source_lang!r}", code="UNSUPPORTED_LANGUAGE", field="target_lang"
-            )
+        self._validate_targets(min(max_targets, MAX_TARGETS))
         if self.policy is not None or self.stabilization is not None:
             parse_policy_name(self.policy or "wait-k", self.stabilization)
         if self.audio_format not in AUDIO_FORMATS:
@@ -94,7 +99,31 @@ class SessionOptions:
                 field="audio_format",
             )
         check_rate(self.sample_rate)
+        self.diarization = bool(self.diarization)
         self.vocabulary = check_vocabulary(self.vocabulary)
         if self.formality is not None and self.formality not in FORMALITIES:
             raise InvalidInput("formality must be default, formal or informal", field="formality")
         return self
+
+    def _validate_targets(self, limit: int) -> None:
+        if self.target_langs is None:  # the wire's "not set"
+            self.target_langs = ()
+        if not isinstance(self.target_langs, list | tuple) or not all(isinstance(t, str) for t in self.target_langs):
+            raise InvalidInput("target_langs must be a list of language codes", field="target_langs")
+        codes = list(dict.fromkeys(get_language(t).code for t in self.targets))
+        if len(codes) > limit:
+            raise InvalidInput(f"{len(codes)} target languages; this server takes at most {limit} per session",
+                               code="TOO_MANY_TARGETS", field="target_langs", limit=limit)
+        for code in codes:
+            if self.mode == "direct" and code != "en":
+                raise InvalidInput(
+                    "direct mode (Whisper speech translation) only produces English; use mode='cascade'",
+                    code="UNSUPPORTED_LANGUAGE",
+                    field="target_lang",
+                )
+            if self.source_lang == code:
+                raise InvalidInput(
+                    f"source and target are both {code!r}", code="UNSUPPORTED_LANGUAGE", field="target_lang"
+                )
+        self.target_lang = codes[0]
+        self.target_langs = tuple(codes) if len(codes) > 1 or self.target_langs else ()

@@ -203,4 +203,5 @@ class RefineStage:
     def _event(self, job: _Job, text: str, status: str, *, engine: str = "", reason: str = "",
                extra: dict[str, float] | None = None, tier: str = "", tokens: int = 0) -> RevisedTranslation:
         return RevisedTranslation(job.final.utterance_id, text, job.final.text, status, self.now_ms(),
-                                  self._latency(job, extra), engine, reason, tier, tokens)
+                                  self._latency(job, extra), engine, reason, tier, tokens,
+                                  job.final.target_lang)

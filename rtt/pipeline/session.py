@@ -9,6 +9,7 @@ taken on one monotonic session clock and reported per utterance in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import time
@@ -22,6 +23,9 @@ from rtt.asr.streaming import StreamingAsrConfig
 from rtt.asr.vocabulary import vocabulary_prompt
 from rtt.audio.decoder import AudioDecoder
 from rtt.audio.jitter import JitterBuffer
+from rtt.diarization.change import SpeakerChangeDetector
+from rtt.diarization.labeler import SpeakerLabeler
+from rtt.diarization.tracker import SpeakerTracker
 from rtt.errors import InvalidInput
 from rtt.languages import AUTO, LANGUAGES, get_language
 from rtt.pipeline.asr_stage import AsrStage, SourceWords
@@ -47,7 +51,8 @@ __all__ = ["Session", "SessionOptions"]
 class Session:
     def __init__(self, components: Components, options: SessionOptions | None = None, session_id: str | None = None) -> None:
         self.components = components
-        self.options = (options or SessionOptions()).with_defaults(components.config).validate()
+        self.options = (options or SessionOptions()).with_defaults(components.config).validate(
+            max_targets=components.config.mt.max_targets)
         self.id = session_id or uuid.uuid4().hex[:12]
         self.tag = f"session={self.id}"
         self._t0 = time.monotonic()
@@ -69,7 +74,8 @@ class Session:
         self._live_tiers: dict[tuple[str, str], str] = {}
         self.audio: AudioStage | None = None
         self.asr: AsrStage | None = None
-        self.mt: MtStage | None = None
+        self.mt: MtStage | None = None  # the primary target's; self.mts has one per target
+        self.mts: list[MtStage] = []
         self.refine: RefineStage | None = None
         self.tts: TtsStage | None = None
         self._span: Any = None  # the session's trace (rtt/tracing.py), from start to close
@@ -100,6 +106,18 @@ class Session:
             refine_tier=self.components.config.mt.refine_tier if self.refine is not None else None,
             mask_pii=o.pii_masking, mask_profanity=o.profanity_masking,
         )
+
+    def _to_mt(self, words: SourceWords) -> None:
+        """The ASR's (or the text input's) words to every target's MT stream.  The refinement
+        pass's second decode goes with the primary target only: its revised transcript is
+        announced once (the other targets refine the delivered transcript)."""
+        for i, mt in enumerate(self.mts):
+            mt.queue.put_nowait(words if i == 0 else dataclasses.replace(
+                words, timings=dict(words.timings), marks=dict(words.marks), redecode=None))
+
+    def _hold_mt(self, held: bool) -> None:
+        for mt in self.mts:
+            mt.hold(held)
 
     # -- load (rtt/pipeline/load.py) ---------------------------------------------------------------
     def _live_tier(self, src: str, tgt: str) -> str | None:
@@ -190,20 +208,26 @@ class Session:
         vad = await asyncio.to_thread(self.components.vads.acquire) if o.vad else None
         self._vad = vad
         cfg = self.components.config
+        speakers, change_detector = await self._diarization()
         self.audio = AudioStage(vad, cfg.vad, now_ms=self.now_ms, emit=self._emit, next_utterance_id=self._next_id,
-                                timeline=self._timeline, tag=self.tag)
+                                timeline=self._timeline, tag=self.tag, change_detector=change_detector)
         if o.refinement is not False and cfg.mt.refine_tier and not cfg.mt.final_tier:
             governor = self.components.load_governor
             self.refine = RefineStage(capacity=cfg.mt.refine_queue, now_ms=self.now_ms, emit=self._emit, tag=self.tag,
                                       executor=self.components.gate.background_executor(),
                                       shed=lambda: governor.sheds("refinement"),
                                       speech_idle=lambda: self.audio is None or self.audio.current is None)
-        self.mt = MtStage(self._translator_for, target_lang=lambda: self.options.target_lang,
-                          partial_results=o.partial_results, now_ms=self.now_ms, emit=self._emit_mt,
-                          on_final=self._on_final_translation, tag=self.tag,
-                          refine=self._refine_or_shed if self.refine is not None else None,
-                          thin=lambda: self.components.load_governor.sheds("tentative"),
-                          defer=lambda: self.components.load_governor.sheds("partials"))
+        # One simultaneous MT stream per listener language, all fed by the one ASR stream.
+        self.mts = [
+            MtStage(self._translator_for, target_lang=lambda i=i: self.options.targets[i],  # type: ignore[misc]
+                    partial_results=o.partial_results, now_ms=self.now_ms, emit=self._emit_mt,
+                    on_final=self._on_final_translation, tag=self.tag if i == 0 else f"{self.tag} target={tgt}",
+                    refine=self._refine_or_shed if self.refine is not None else None,
+                    thin=lambda: self.components.load_governor.sheds("tentative"),
+                    defer=lambda: self.components.load_governor.sheds("partials"))
+            for i, tgt in enumerate(o.targets)
+        ]
+        self.mt = self.mts[0]
         asr_cfg = StreamingAsrConfig(
             task="translate" if o.mode == "direct" else "transcribe",
             beam_size_partial=cfg.asr.beam_size_partial,
@@ -221,17 +245,19 @@ class Session:
             asr_context=o.asr_context, now_ms=self.now_ms, emit=self._emit,
             vocabulary=self._vocabulary_prompt(),
             foreground=self.components.gate.foreground,
-            to_mt=self.mt.queue.put_nowait, on_final_translation=self._on_final_translation, tag=self.tag,
-            hold_mt=self.mt.hold if cfg.asr.mt_yields_to_prefinal else lambda held: None,
+            to_mt=self._to_mt, on_final_translation=self._on_final_translation, tag=self.tag,
+            hold_mt=self._hold_mt if cfg.asr.mt_yields_to_prefinal else lambda held: None,
             hold_mt_for_final=cfg.asr.mt_yields_to_final,  # a no-op when hold_mt is (no yielding at all)
             prefinal_silence_ms=cfg.asr.prefinal_silence_ms,
             wait_in_pauses=cfg.asr.partials_wait_in_pauses,
             refine_beam=cfg.asr.beam_size_refine if self.refine is not None and cfg.asr.refine_transcripts else None,
+            speakers=speakers,
         )
         if o.tts and cfg.tts.enabled:
             self.tts = TtsStage(lambda: self.components.tts, voice=o.tts_voice, now_ms=self.now_ms,
                                 emit=self._emit, tag=self.tag)
-            self._tasks.append(asyncio.create_task(self.tts.prewarm(o.target_lang)))
+            for tgt in o.targets:
+                self._tasks.append(asyncio.create_task(self.tts.prewarm(tgt)))
         # One trace per session: the stage tasks start inside its span, so every step's span is
         # its child (rtt/tracing.py).
         self._span = tracing.start_root("rtt.session", session_id=self.id, source_lang=o.source_lang,
@@ -241,15 +267,26 @@ class Session:
             self._tasks += [
                 asyncio.create_task(self.audio.run(), name=f"{self.id}-audio"),
                 asyncio.create_task(self.asr.run(self.audio.utterances), name=f"{self.id}-asr"),
-                asyncio.create_task(self.mt.run(), name=f"{self.id}-mt"),
             ]
+            self._tasks += [asyncio.create_task(mt.run(), name=f"{self.id}-mt") for mt in self.mts]
             if self.refine is not None:
                 self._tasks.append(asyncio.create_task(self.refine.run(), name=f"{self.id}-refine"))
             if self.tts is not None:
                 self._tasks.append(asyncio.create_task(self.tts.run(), name=f"{self.id}-tts"))
         for task in self._tasks:
             task.add_done_callback(self._stage_ended)
-        log.info("%s started %s->%s mode=%s", self.tag, o.source_lang, o.target_lang, o.mode)
+        log.info("%s started %s->%s mode=%s", self.tag, o.source_lang, ",".join(o.targets), o.mode)
+
+    async def _diarization(self) -> tuple[SpeakerLabeler | None, SpeakerChangeDetector | None]:
+        """The session's speaker labeler (and change detector), when it asked for diarization.
+        Models missing from the store fail the session's start with MODEL_MISSING."""
+        if not self.options.diarization:
+            return None, None
+        models = await asyncio.to_thread(lambda: self.components.diarization)
+        cfg = models.config
+        labeler = SpeakerLabeler(models.encoder, SpeakerTracker(cfg.max_speakers, cfg.threshold))
+        detector = SpeakerChangeDetector(models.segmenter, models.encoder, cfg.threshold) if cfg.split_on_change else None
+        return labeler, detector
 
     def _stage_ended(self, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is None:
@@ -296,7 +333,7 @@ class Session:
         src = self._text_lang or "en"
         uid = self._text_utterance
         marks = {"input": self.now_ms()}
-        self.mt.queue.put_nowait(SourceWords(uid, text.strip(), final, src, {}, None, marks))
+        self._to_mt(SourceWords(uid, text.strip(), final, src, {}, None, marks))
         if final:
             self._text_utterance = None
 
@@ -319,14 +356,19 @@ class Session:
             await self.push_text("", final=True)
 
     async def set_target_lang(self, lang: str) -> None:
-        """Applies from the next utterance; the one in progress is committed first."""
+        """Applies from the next utterance; the one in progress is committed first.  With
+        several targets it replaces the primary (the first)."""
         code = get_language(lang).code
         if code == self.options.source_lang:
             raise InvalidInput(f"source and target are both {code!r}", code="UNSUPPORTED_LANGUAGE")
         if self.options.mode == "direct" and code != "en":
             raise InvalidInput("direct mode only produces English", code="UNSUPPORTED_LANGUAGE")
+        if code in self.options.targets[1:]:
+            raise InvalidInput(f"{code!r} is already one of this session's targets", code="UNSUPPORTED_LANGUAGE")
         await self.commit()
         self.options.target_lang = code
+        if self.options.target_langs:  # the primary target changes; the others stay
+            self.options.target_langs = (code, *self.options.target_langs[1:])
 
     def set_glossary(self, glossary: Any) -> None:
         """Applies from the next utterance (its source terms join the recognition vocabulary)."""
@@ -366,11 +408,12 @@ class Session:
                 self._timeline.add(len(samples), self.now_ms())
                 self.audio.offer(AudioChunk(samples))
             if self._text_utterance is not None:
-                self.mt.queue.put_nowait(SourceWords(self._text_utterance, "", True, self._text_lang or "en"))
+                self._to_mt(SourceWords(self._text_utterance, "", True, self._text_lang or "en"))
                 self._text_utterance = None
             self.audio.offer(Control("end"))
             await self._tasks_named("audio", "asr")
-            self.mt.queue.put_nowait(None)
+            for mt in self.mts:
+                mt.queue.put_nowait(None)
             await self._tasks_named("mt")
             if self.tts is not None:
                 self.tts.queue.put_nowait(None)
@@ -417,7 +460,7 @@ class Session:
         """Items waiting in front of each stage now (a metric: where a session backs up)."""
         out = {"audio": self.audio.queue.qsize() if self.audio else 0,
                "asr": self.audio.utterances.qsize() if self.audio else 0,
-               "mt": self.mt.queue.qsize() if self.mt else 0,
+               "mt": sum(mt.queue.qsize() for mt in self.mts),
                "refine": self.refine.pending if self.refine else 0,
                "tts": self.tts.queue.qsize() if self.tts else 0}
         return out

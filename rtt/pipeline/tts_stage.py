@@ -77,4 +77,5 @@ class TtsStage:
             if first:
                 self.first_chunk_ms.append(now - final.at_ms)
                 first = False
-            self.emit(TtsAudio(final.utterance_id, chunk.index, chunk.pcm16, chunk.sample_rate, chunk.is_last, now))
+            self.emit(TtsAudio(final.utterance_id, chunk.index, chunk.pcm16, chunk.sample_rate, chunk.is_last, now,
+                               final.target_lang))

@@ -111,7 +111,7 @@ def to_proto(message: Any) -> Any:
         return pb.ServerMessage(asr=pb.Asr(
             utterance_id=m.utterance_id, is_final=final, text=m.text, committed=getattr(m, "committed", m.text),
             tentative=getattr(m, "tentative", ""), language=m.language or "", start_ms=getattr(m, "start_ms", 0.0),
-            end_ms=getattr(m, "end_ms", 0.0), at_ms=m.at_ms,
+            end_ms=getattr(m, "end_ms", 0.0), at_ms=m.at_ms, speaker=getattr(m, "speaker", None) or "",
             words=[pb.Word(text=w.text, start_ms=w.start_ms, end_ms=w.end_ms, probability=w.probability or 0.0)
                    for w in getattr(m, "words", None) or ()]))
     if t == "revised_asr":
@@ -122,20 +122,21 @@ def to_proto(message: Any) -> Any:
     if t == "partial_translation":
         return pb.ServerMessage(translation=pb.Translation(
             utterance_id=m.utterance_id, is_final=False, text=m.text, committed=m.committed, tentative=m.tentative,
-            source_read=m.source_read, at_ms=m.at_ms))
+            source_read=m.source_read, at_ms=m.at_ms, target_lang=m.target_lang or ""))
     if t == "final_translation":
         return pb.ServerMessage(translation=pb.Translation(
             utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, source_text=m.source_text,
             source_lang=m.source_lang, target_lang=m.target_lang, latency_ms=m.latency_ms, at_ms=m.at_ms,
-            revision_pending=m.revision_pending))
+            revision_pending=m.revision_pending, speaker=m.speaker or ""))
     if t == "revised_translation":
         return pb.ServerMessage(translation=pb.Translation(
             utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, latency_ms=m.latency_ms,
-            at_ms=m.at_ms, revision_status=m.status, previous_text=m.previous_text, reason=m.reason))
+            at_ms=m.at_ms, revision_status=m.status, previous_text=m.previous_text, reason=m.reason,
+            target_lang=m.target_lang or ""))
     if t == "tts_audio":  # the PCM bytes as they came from the synthesizer: no base64 on gRPC
         return pb.ServerMessage(tts=pb.Tts(
             utterance_id=m.utterance_id, chunk_index=m.chunk_index, pcm16=m.audio if isinstance(m.audio, bytes) else base64.b64decode(m.audio),
-            sample_rate=m.sample_rate, is_last=m.is_last, at_ms=m.at_ms))
+            sample_rate=m.sample_rate, is_last=m.is_last, at_ms=m.at_ms, target_lang=m.target_lang or ""))
     if t == "pong":
         return pb.ServerMessage(pong=pb.Pong(seq=m.seq or 0, client_time=m.client_time or 0.0,
                                              server_time=m.server_time))
