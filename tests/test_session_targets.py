@@ -94,3 +94,26 @@ def test_duplicates_collapse_and_a_single_target_stays_the_plain_option() -> Non
     with pytest.raises(RttError) as err:
         SessionOptions(target_langs=("en", "fr"), mode="direct").validate()
     assert err.value.code == "UNSUPPORTED_LANGUAGE"
+
+
+def test_grpc_and_json_hellos_carry_targets_and_diarization() -> None:
+    from rtt.protocol import parse_client_message
+    from serve.grpc_gen import realtime_pb2 as pb
+    from serve.wire.options import options_from_config
+    from serve.wire.proto import hello_from_proto, to_proto
+
+    hello = hello_from_proto(pb.Hello(source_lang="es", target_langs=["fr", "de"], diarization=True), None)
+    options = options_from_config(hello)
+    assert options.targets == ("fr", "de") and options.target_lang == "fr" and options.diarization is True
+    design = parse_client_message({"type": "hello", "source_lang": "es", "target_langs": ["en", "it"],
+                                   "features": {"diarization": True}})
+    assert options_from_config(design).targets == ("en", "it")
+    # Events keep their target and speaker on the gRPC wire.
+    from rtt.pipeline import events as ev
+    from serve.wire.events import event_to_message
+
+    msg = event_to_message(ev.FinalTranslation(3, "bonjour", "hola", "es", "fr", 10.0, speaker="Speaker 2"), True)
+    out = to_proto(msg).translation
+    assert (out.target_lang, out.speaker) == ("fr", "Speaker 2")
+    partial = to_proto(event_to_message(ev.PartialTranslation(3, "bon", "", 1, 5.0, "de"), True)).translation
+    assert partial.target_lang == "de"
