@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rtt.config import RttConfig, load_config
 from rtt.errors import RttError
 from rtt.protocol import PROTOCOL_VERSION, Error, ProtocolError, http_status
-from serve import libre, openapi, rest, sse, ws
+from serve import libre, openapi, rest, sse, static_routes, ws
 from serve.auth import Authenticator
 from serve.backend import Backend, PipelineBackend
 from serve.checkpoints import make_checkpoint_store
@@ -224,6 +224,7 @@ def create_app(
     app.include_router(libre.router)
     app.include_router(sse.router)
     app.include_router(ws.router)
+    app.include_router(static_routes.router)
     openapi.install(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -54,3 +54,14 @@ def translator(default_config) -> Iterator[object]:  # type: ignore[no-untyped-d
 def llm_engine(translator):  # type: ignore[no-untyped-def]
     """The Qwen2.5 0.5B llama.cpp engine of the default config, whatever tier routes to it."""
     return translator.engines.get("qwen-0.5b")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The JavaScript suites' counts (tests/test_js_client.py runs `node --test`): shown even
+    when pytest captured the passing tests' output, so `make test` reports every runner."""
+    from tests.js_fixtures import NODE_SUMMARIES
+
+    if NODE_SUMMARIES:
+        terminalreporter.section("node --test")
+        for line in NODE_SUMMARIES:
+            terminalreporter.write_line(line)

@@ -23,6 +23,8 @@ CLIP = SHARED_DATA / "fleurs" / "fleurs-es-002.ogg"
 # the served es->en tier keeps, whatever its wording.
 CLIP_WORDS = ("funeral", "people")
 SPEECH_MODELS = ("whisper-base-ct2", "silero-vad")
+# One line per node run, printed at the end of the pytest run (tests/conftest.py).
+NODE_SUMMARIES: list[str] = []
 
 
 def node_or_skip() -> str:
@@ -44,7 +46,9 @@ def run_node_tests(node: str, paths: list[Path], env: dict[str, str], timeout_s:
     if proc.stderr.strip():
         print(proc.stderr[-4000:])
     counts = dict(re.findall(r"^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$", proc.stdout, re.M))
-    print("node --test: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    summary = f"{' '.join(p.name for p in paths)}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    print("node --test " + summary)
+    NODE_SUMMARIES.append(summary + ("" if proc.returncode == 0 else f" (exit {proc.returncode})"))
     return proc.returncode, proc.stdout
 
 

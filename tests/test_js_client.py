@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from rtt.config import load_config
-from tests.js_fixtures import CLIENT_TESTS, CLIP_WORDS, node_or_skip, run_node_tests, start_model_server, write_pcm
+from tests.js_fixtures import (
+    CLIENT_TESTS,
+    CLIP_WORDS,
+    node_or_skip,
+    run_node_tests,
+    start_model_server,
+    write_pcm,
+)
 from tests.serve_fixtures import PlumbingBackend, RunningServer, serve_settings, start_server
 
 KEY = "js-client-key-1"

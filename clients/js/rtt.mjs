@@ -55,6 +55,8 @@ export class RttError extends Error {
  * @property {'binary' | 'json'} [audioFrames]  'binary' (default): raw bytes, no seq; 'json': input_audio
  *   with a seq, sent again after a reconnect if the server had not processed it (exactly once)
  * @property {number} [connectTimeoutMs]  per attempt (default 10000)
+ * @property {(url: string, credential?: string) => Promise<any>} [transport]  opens the socket-like
+ *   channel the session talks over (default: a WebSocket; webrtc.mjs has a DataChannel one)
  */
 
 /**
@@ -292,7 +294,7 @@ export class RealtimeSession {
    */
   async #attach(hello) {
     const url = this.#urls[this.#urlIndex % this.#urls.length];
-    const socket = await openSocket(url, this.#credential);
+    const socket = await (this.#options.transport ?? openSocket)(url, this.#credential);
     const created = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => { fail(new RttError('TIMEOUT', `no session.created from ${url}`)); }, this.#options.connectTimeoutMs);
       /** @param {Error} err */
