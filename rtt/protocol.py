@@ -100,7 +100,10 @@ Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
 # {"term": "translation"} (src == tgt keeps a term verbatim) or {"protected": [..], "forced": {..}};
 # rtt.text.glossary.Glossary.from_json validates the content.
 Glossary = dict[str, str | list[str] | dict[str, str]]
+# webm-opus / ogg-opus: one MediaRecorder stream cut into frames of any size, its header first.
 Encoding = Literal["pcm16le", "opus", "webm-opus", "ogg-opus"]
+# tts_audio's encoding: opus = each chunk a whole Ogg Opus file (browsers decode it as it is).
+TtsFormat = Literal["pcm16le", "opus"]
 FormalityName = Literal["default", "formal", "informal"]
 Stabilization = Literal["fast", "balanced", "aggressive"]
 
@@ -152,6 +155,7 @@ class SessionConfig(_Client):
     punctuation: bool | None = None
     glossary: Glossary | None = None
     tts_voice: str | None = None
+    tts_format: TtsFormat = "pcm16le"
     # Terms recognition should expect: names, products, drugs, places (at most 50).
     vocabulary: list[str] | None = None
     # Several listener languages at once (at most the server's limit, see session.created's
@@ -229,7 +233,7 @@ def validation_error(exc: ValidationError, seq: int | None, tagged: bool = True)
     kind = err["type"]
     if any(p in ("glossary", "dictionary") for p in loc):
         return ProtocolError("INVALID_GLOSSARY", f"{where}: {err['msg']}", seq)
-    if any(p in ("encoding", "sample_rate", "channels") for p in loc):
+    if any(p in ("encoding", "sample_rate", "channels", "tts_format") for p in loc):
         return ProtocolError("UNSUPPORTED_AUDIO_FORMAT", f"{where}: {err['msg']}", seq)
     if kind == "missing":
         return ProtocolError("MISSING_FIELD", f"field {where!r} is required", seq)
@@ -491,10 +495,11 @@ class TtsAudio(_Server):
     seq: int | None = None
     utterance_id: int
     chunk_index: int
-    # PCM16LE mono, base64 in JSON.  The server holds the synthesizer's bytes and encodes them
-    # only when it writes JSON (gRPC sends them as they are); a parsed message holds the string.
+    # PCM16LE mono, or with tts_format "opus" one whole Ogg Opus file; base64 in JSON.  The
+    # server holds the bytes and encodes them only when it writes JSON (gRPC sends them as they
+    # are); a parsed message holds the string.
     audio: str | bytes
-    encoding: Literal["pcm16le"] = "pcm16le"
+    encoding: TtsFormat = "pcm16le"
     sample_rate: int
     is_last: bool
     at_ms: float

@@ -2,16 +2,21 @@
 
 Frames are checked before they reach a session so that a bad frame gets a precise error and
 the session keeps going.  Opus durations come from the packet's TOC byte (RFC 6716 §3.1), so
-audio-seconds limits hold for compressed input too.
+audio-seconds limits hold for compressed input too; a WebM/Ogg chunk is measured by the Opus
+packets it completes (:class:`StreamMeter`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import io
 
+from rtt.audio.container import DEMUXERS, Demuxer
 from rtt.audio.pcm import PIPELINE_RATE
+from rtt.errors import RttError
 from rtt.pipeline.options import SessionOptions
-from rtt.protocol import ProtocolError
+from rtt.protocol import ProtocolError, TtsAudio
 
 # RFC 6716 table 2: frame duration (ms) by TOC config number.
 _SILK_MS = (10.0, 20.0, 40.0, 60.0)
@@ -61,10 +66,42 @@ def check_audio_frame(data: bytes, encoding: str, max_bytes: int, seq: int | Non
                 "INVALID_AUDIO", f"PCM16 frame has an odd number of bytes ({len(data)}); send whole samples", seq
             )
         return
+    if encoding in DEMUXERS:
+        return  # a chunk of a stream is checked by the session's StreamMeter, which knows what came before
     try:
         opus_packet_ms(data)
     except ValueError as exc:
         raise ProtocolError("INVALID_AUDIO", f"not an Opus packet: {exc}", seq) from None
+
+
+class StreamMeter:
+    """A session's WebM/Ogg Opus stream at the edge: each chunk's validity and audio seconds.
+
+    It demuxes what the session's decoder will demux again, so that a chunk is refused (with
+    its seq, before it is queued) or counted against the audio limits when it arrives; the
+    demuxing is a small part of the decoding's cost.  A chunk moves the meter on only when
+    :meth:`commit` says the session took it, so the meter and the decoder see the same bytes.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self._demuxer: Demuxer = DEMUXERS[encoding]()
+        self._pending: Demuxer | None = None
+
+    def measure(self, data: bytes, seq: int | None = None) -> float:
+        trial = copy.copy(self._demuxer)  # the demuxers' state is immutable values: a shallow copy is a snapshot
+        try:
+            packets = trial.feed(data)
+            seconds = sum(opus_packet_ms(p) for p in packets) / 1000.0
+        except RttError as exc:
+            raise ProtocolError(exc.code, exc.message, seq) from None
+        except ValueError as exc:
+            raise ProtocolError("INVALID_AUDIO", f"the stream holds a packet that is not Opus: {exc}", seq) from None
+        self._pending = trial
+        return seconds
+
+    def commit(self) -> None:
+        if self._pending is not None:
+            self._demuxer, self._pending = self._pending, None
 
 
 def audio_seconds(options: SessionOptions, data: bytes) -> float:
@@ -74,6 +111,16 @@ def audio_seconds(options: SessionOptions, data: bytes) -> float:
         except ValueError:
             return 0.0
     return len(data) / 2 / options.sample_rate
+
+
+async def tts_as_opus(msg: TtsAudio) -> None:
+    """A tts_audio message's PCM as one Ogg Opus file (in a worker thread: about 10 ms a second
+    of speech).  An empty chunk stays empty."""
+    from rtt.audio.opus_encode import OPUS_RATE, encode_ogg_opus
+
+    if isinstance(msg.audio, bytes) and msg.audio:
+        msg.audio = await asyncio.to_thread(encode_ogg_opus, msg.audio, msg.sample_rate)
+    msg.encoding, msg.sample_rate = "opus", OPUS_RATE
 
 
 def decode_clip(data: bytes, max_seconds: float) -> bytes:

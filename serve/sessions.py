@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from rtt.audio.container import DEMUXERS
 from rtt.audio.pcm import PIPELINE_RATE
 from rtt.errors import RttError
 from rtt.languages import check_pair
@@ -45,10 +46,11 @@ from rtt.protocol import (
     ServedBy,
     SessionConfig,
     SessionEnded,
+    TtsAudio,
     decode_base64_audio,
 )
 from rtt.text.validation import check_unicode
-from serve.audio import audio_seconds, check_audio_frame, pcm_to_pipeline_rate
+from serve.audio import StreamMeter, audio_seconds, check_audio_frame, pcm_to_pipeline_rate, tts_as_opus
 from serve.auth import Principal
 from serve.backend import Backend, RealtimeSession
 from serve.checkpoints import CheckpointStore, NoCheckpoints, SessionCheckpoint
@@ -77,6 +79,7 @@ class _Input:
     text: str = ""
     final: bool = False
     control: Control | None = None
+    seconds: float = 0.0  # audio: its duration, measured once at the edge
 
 
 class ManagedSession:
@@ -104,6 +107,8 @@ class ManagedSession:
         self.manager = manager
         self.transport = transport
         self.seq = SeqTracker()
+        # WebM/Ogg input is one stream across frames: its chunks are measured in order.
+        self._meter = StreamMeter(options.audio_format) if options.audio_format in DEMUXERS else None
         # Each pending revision's direction, for the tier-agreement signal (one entry per final
         # awaiting its revised_translation, so bounded by the refinement backlog).
         self._revision_directions: dict[tuple[int, str], str] = {}
@@ -235,8 +240,10 @@ class ManagedSession:
             return [Ack(seq=seq)] if seq is not None else []
         item = await self._validate(msg, audio)
         if item.kind == "audio":
-            seconds = audio_seconds(self.options, item.audio)
+            seconds = item.seconds
             await self.manager.limiter.check_audio(self.principal, seconds, seq)
+            if self._meter is not None:
+                self._meter.commit()
             self.manager.usage.record(self.principal.id, audio_seconds=seconds)
         elif item.kind == "text" and item.text.strip():
             await self.manager.limiter.check_request(self.principal)
@@ -257,7 +264,8 @@ class ManagedSession:
             if isinstance(msg, InputAudio):
                 data = self._conform(msg, data)
             check_audio_frame(data, self.options.audio_format, sizes.max_audio_frame_bytes, seq)
-            return _Input("audio", seq, audio=data)
+            seconds = self._meter.measure(data, seq) if self._meter else audio_seconds(self.options, data)
+            return _Input("audio", seq, audio=data, seconds=seconds)
         if isinstance(msg, InputText):
             limit = self.manager.backend.config.text.max_chars
             if len(msg.text) > limit:
@@ -340,7 +348,7 @@ class ManagedSession:
         s = self.session
         if item.kind == "audio":
             self.last_audio = time.monotonic()
-            seconds = audio_seconds(self.options, item.audio)
+            seconds = item.seconds
             self.manager.metrics.audio_seconds.inc(seconds)
             # Ordering and duplicates are settled here (seq spans every message type, so audio
             # seqs have gaps); the session's jitter buffer is for transports that reorder.
@@ -399,6 +407,8 @@ class ManagedSession:
                     self._next_utterance = max(self._next_utterance, msg.utterance_id + 1)
                 if self.version == DESIGN_VERSION and hasattr(msg, "seq") and msg.type != "error":
                     msg.seq = self.accounted_seq
+                if isinstance(msg, TtsAudio) and self.options.tts_format == "opus":
+                    await tts_as_opus(msg)
                 if isinstance(event, ev.FinalTranslation):
                     self._record_final(event)
                     if self._all_targets_final(event):

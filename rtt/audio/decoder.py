@@ -1,4 +1,5 @@
-"""Turns wire payloads (PCM16LE at 8/16/24/48 kHz, or Opus packets) into 16 kHz float32."""
+"""Turns wire payloads (PCM16LE at 8/16/24/48 kHz, Opus packets, or chunks of a WebM/Ogg Opus
+stream) into 16 kHz float32."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rtt.audio.container import DEMUXERS, Demuxer
 from rtt.audio.pcm import PIPELINE_RATE, check_rate, decode_pcm16le
 from rtt.audio.resample import StreamingResampler
 from rtt.errors import InvalidInput
 
-AudioFormat = Literal["pcm16le", "opus"]
-AUDIO_FORMATS: tuple[str, ...] = ("pcm16le", "opus")
+AudioFormat = Literal["pcm16le", "opus", "webm-opus", "ogg-opus"]
+AUDIO_FORMATS: tuple[str, ...] = ("pcm16le", "opus", "webm-opus", "ogg-opus")
 
 
 class OpusDecoder:
@@ -40,6 +42,19 @@ class OpusDecoder:
         return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
 
+class ContainerDecoder:
+    """Chunks of one WebM or Ogg Opus stream (as ``MediaRecorder`` cuts it): each chunk yields
+    the audio of the packets it completes; the rest waits for the next chunk."""
+
+    def __init__(self, demuxer: Demuxer) -> None:
+        self._demuxer = demuxer
+        self._opus = OpusDecoder()
+
+    def decode(self, chunk: bytes) -> np.ndarray:
+        out = [self._opus.decode(p) for p in self._demuxer.feed(chunk)]
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
 class AudioDecoder:
     """Stateful per-stream decoder: keeps the resampler's filter state between payloads."""
 
@@ -52,7 +67,11 @@ class AudioDecoder:
             )
         self.audio_format = audio_format
         self.sample_rate = check_rate(sample_rate)
-        self._opus = OpusDecoder() if audio_format == "opus" else None
+        self._opus: OpusDecoder | ContainerDecoder | None = None
+        if audio_format == "opus":
+            self._opus = OpusDecoder()
+        elif audio_format in DEMUXERS:
+            self._opus = ContainerDecoder(DEMUXERS[audio_format]())
         self._resampler = None if self._opus else StreamingResampler(sample_rate, PIPELINE_RATE)
 
     def decode(self, payload: bytes) -> np.ndarray:

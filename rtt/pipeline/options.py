@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 Mode = Literal["cascade", "direct"]
 FORMALITIES = ("default", "formal", "informal")
+TTS_FORMATS = ("pcm16le", "opus")
 # The most listener languages one session may ask for, whatever the configuration says
 # (config ``mt.max_targets`` may lower it): each target is a live MT stream on the same cores.
 MAX_TARGETS = 8
@@ -46,6 +47,8 @@ class SessionOptions:
     partial_results: bool = True
     tts: bool = False
     tts_voice: str | None = None  # "piper" | "espeak" | None (the configured voice); other names fall back
+    # tts_audio as PCM16LE, or "opus": each chunk a whole Ogg Opus file (rtt/audio/opus_encode.py).
+    tts_format: str = "pcm16le"
     vad: bool = True
     sample_rate: int = PIPELINE_RATE
     audio_format: str = "pcm16le"
@@ -99,6 +102,9 @@ class SessionOptions:
                 field="audio_format",
             )
         check_rate(self.sample_rate)
+        if self.tts_format not in TTS_FORMATS:
+            raise InvalidInput(f"tts_format must be one of {', '.join(TTS_FORMATS)}, not {self.tts_format!r}",
+                               code="UNSUPPORTED_AUDIO_FORMAT", field="tts_format")
         self.diarization = bool(self.diarization)
         self.vocabulary = check_vocabulary(self.vocabulary)
         if self.formality is not None and self.formality not in FORMALITIES:

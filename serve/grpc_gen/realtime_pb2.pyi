@@ -22,7 +22,7 @@ class ClientMessage(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., has_seq: bool = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., audio: _Optional[_Union[Audio, _Mapping]] = ..., text: _Optional[_Union[Text, _Mapping]] = ..., control: _Optional[_Union[Control, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps", "refinement", "pii_masking", "profanity_masking", "vocabulary", "target_langs", "diarization")
+    __slots__ = ("version", "session_id", "source_lang", "target_lang", "mode", "vad", "partial_results", "tts", "policy", "stabilization", "tier", "formality", "punctuation", "glossary_json", "tts_voice", "encoding", "sample_rate", "features_set", "word_timestamps", "refinement", "pii_masking", "profanity_masking", "vocabulary", "tts_format", "target_langs", "diarization")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANG_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,7 @@ class Hello(_message.Message):
     PII_MASKING_FIELD_NUMBER: _ClassVar[int]
     PROFANITY_MASKING_FIELD_NUMBER: _ClassVar[int]
     VOCABULARY_FIELD_NUMBER: _ClassVar[int]
+    TTS_FORMAT_FIELD_NUMBER: _ClassVar[int]
     TARGET_LANGS_FIELD_NUMBER: _ClassVar[int]
     DIARIZATION_FIELD_NUMBER: _ClassVar[int]
     version: int
@@ -71,9 +72,10 @@ class Hello(_message.Message):
     pii_masking: int
     profanity_masking: int
     vocabulary: _containers.RepeatedScalarFieldContainer[str]
+    tts_format: str
     target_langs: _containers.RepeatedScalarFieldContainer[str]
     diarization: bool
-    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ..., refinement: _Optional[int] = ..., pii_masking: _Optional[int] = ..., profanity_masking: _Optional[int] = ..., vocabulary: _Optional[_Iterable[str]] = ..., target_langs: _Optional[_Iterable[str]] = ..., diarization: bool = ...) -> None: ...
+    def __init__(self, version: _Optional[int] = ..., session_id: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., mode: _Optional[str] = ..., vad: bool = ..., partial_results: bool = ..., tts: bool = ..., policy: _Optional[str] = ..., stabilization: _Optional[str] = ..., tier: _Optional[str] = ..., formality: _Optional[str] = ..., punctuation: _Optional[int] = ..., glossary_json: _Optional[str] = ..., tts_voice: _Optional[str] = ..., encoding: _Optional[str] = ..., sample_rate: _Optional[int] = ..., features_set: bool = ..., word_timestamps: bool = ..., refinement: _Optional[int] = ..., pii_masking: _Optional[int] = ..., profanity_masking: _Optional[int] = ..., vocabulary: _Optional[_Iterable[str]] = ..., tts_format: _Optional[str] = ..., target_langs: _Optional[_Iterable[str]] = ..., diarization: bool = ...) -> None: ...
 
 class Audio(_message.Message):
     __slots__ = ("data",)
@@ -246,7 +248,7 @@ class Translation(_message.Message):
     def __init__(self, utterance_id: _Optional[int] = ..., is_final: bool = ..., text: _Optional[str] = ..., committed: _Optional[str] = ..., tentative: _Optional[str] = ..., source_text: _Optional[str] = ..., source_lang: _Optional[str] = ..., target_lang: _Optional[str] = ..., latency_ms: _Optional[_Mapping[str, float]] = ..., source_read: _Optional[int] = ..., at_ms: _Optional[float] = ..., revision_pending: bool = ..., revision_status: _Optional[str] = ..., previous_text: _Optional[str] = ..., reason: _Optional[str] = ..., speaker: _Optional[str] = ...) -> None: ...
 
 class Tts(_message.Message):
-    __slots__ = ("utterance_id", "chunk_index", "pcm16", "sample_rate", "is_last", "at_ms", "target_lang")
+    __slots__ = ("utterance_id", "chunk_index", "pcm16", "sample_rate", "is_last", "at_ms", "target_lang", "encoding", "opus")
     UTTERANCE_ID_FIELD_NUMBER: _ClassVar[int]
     CHUNK_INDEX_FIELD_NUMBER: _ClassVar[int]
     PCM16_FIELD_NUMBER: _ClassVar[int]
@@ -254,6 +256,8 @@ class Tts(_message.Message):
     IS_LAST_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     TARGET_LANG_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    OPUS_FIELD_NUMBER: _ClassVar[int]
     utterance_id: int
     chunk_index: int
     pcm16: bytes
@@ -261,7 +265,9 @@ class Tts(_message.Message):
     is_last: bool
     at_ms: float
     target_lang: str
-    def __init__(self, utterance_id: _Optional[int] = ..., chunk_index: _Optional[int] = ..., pcm16: _Optional[bytes] = ..., sample_rate: _Optional[int] = ..., is_last: bool = ..., at_ms: _Optional[float] = ..., target_lang: _Optional[str] = ...) -> None: ...
+    encoding: str
+    opus: bytes
+    def __init__(self, utterance_id: _Optional[int] = ..., chunk_index: _Optional[int] = ..., pcm16: _Optional[bytes] = ..., sample_rate: _Optional[int] = ..., is_last: bool = ..., at_ms: _Optional[float] = ..., target_lang: _Optional[str] = ..., encoding: _Optional[str] = ..., opus: _Optional[bytes] = ...) -> None: ...
 
 class Pong(_message.Message):
     __slots__ = ("seq", "client_time", "server_time")

@@ -133,10 +133,13 @@ def to_proto(message: Any) -> Any:
             utterance_id=m.utterance_id, is_final=True, text=m.text, committed=m.text, latency_ms=m.latency_ms,
             at_ms=m.at_ms, revision_status=m.status, previous_text=m.previous_text, reason=m.reason,
             target_lang=m.target_lang or ""))
-    if t == "tts_audio":  # the PCM bytes as they came from the synthesizer: no base64 on gRPC
+    if t == "tts_audio":  # the bytes as the server holds them: no base64 on gRPC
+        audio = m.audio if isinstance(m.audio, bytes) else base64.b64decode(m.audio)
+        opus = m.encoding == "opus"
         return pb.ServerMessage(tts=pb.Tts(
-            utterance_id=m.utterance_id, chunk_index=m.chunk_index, pcm16=m.audio if isinstance(m.audio, bytes) else base64.b64decode(m.audio),
-            sample_rate=m.sample_rate, is_last=m.is_last, at_ms=m.at_ms, target_lang=m.target_lang or ""))
+            utterance_id=m.utterance_id, chunk_index=m.chunk_index, pcm16=b"" if opus else audio,
+            opus=audio if opus else b"", encoding=m.encoding, sample_rate=m.sample_rate, is_last=m.is_last,
+            at_ms=m.at_ms, target_lang=m.target_lang or ""))
     if t == "pong":
         return pb.ServerMessage(pong=pb.Pong(seq=m.seq or 0, client_time=m.client_time or 0.0,
                                              server_time=m.server_time))
