@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rtt.config import RttConfig, load_config
 from rtt.errors import RttError
 from rtt.protocol import PROTOCOL_VERSION, Error, ProtocolError, http_status
-from serve import libre, openapi, rest, sse, static_routes, ws
+from serve import libre, openapi, rest, sse, static_routes, webrtc, ws
 from serve.auth import Authenticator
 from serve.backend import Backend, PipelineBackend
 from serve.checkpoints import make_checkpoint_store
@@ -225,6 +225,7 @@ def create_app(
     app.include_router(sse.router)
     app.include_router(ws.router)
     app.include_router(static_routes.router)
+    app.include_router(webrtc.router)
     openapi.install(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -261,6 +262,8 @@ async def stop_app(state: ServeState) -> None:
     state.extras["stopped"] = True
     await state.manager.shutdown()
     await state.manager.wait_delivered(state.settings.timeouts.shutdown_grace_s)
+    # Peer connections have no server that closes them (as uvicorn closes sockets).
+    await asyncio.gather(*(peer.close() for peer in list(state.peers)), return_exceptions=True)
 
 
 def app_state(app: FastAPI) -> ServeState:

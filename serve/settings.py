@@ -74,6 +74,26 @@ class RetentionSettings(_Strict):
     ttl_s: float = Field(default=86400.0, gt=0)
 
 
+class IceServer(_Strict):
+    """One STUN or TURN server, as a browser's ``RTCIceServer``."""
+
+    urls: list[str] = Field(min_length=1)  # stun:host:3478, turn:host:3478?transport=udp, turns:...
+    username: str | None = None
+    credential: str | None = None
+
+
+class WebRtcSettings(_Strict):
+    """``POST /v1/webrtc/offer`` (serve/webrtc.py, docs/api.md "WebRTC")."""
+
+    enabled: bool = True
+    # Empty: host candidates only (localhost and LAN).  Behind NAT, list a STUN server, and a
+    # TURN server for clients whose NAT a STUN-learned address does not get through.
+    ice_servers: list[IceServer] = Field(default_factory=list)
+    # Microphone audio is handed to the session in chunks this long: each chunk is one admission
+    # (rate limit, audio-seconds accounting), so 20 ms RTP packets one by one would cost 50 a second.
+    audio_chunk_ms: int = Field(default=40, ge=20, le=200)
+
+
 class PoolSettings(_Strict):
     """One model pool's Ray Serve deployment (``rtt serve --ray``): its replicas and autoscaling."""
 
@@ -143,6 +163,7 @@ class ServeSettings(_Strict):
     # needs the encoder of rtt[research], off without it).
     online_qe: bool = True
     cors_origins: list[str] = Field(default_factory=list)
+    webrtc: WebRtcSettings = Field(default_factory=WebRtcSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
 
     @model_validator(mode="after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from starlette.requests import HTTPConnection
@@ -43,6 +43,12 @@ class InflightGate:
         self._sem.release()
 
 
+class TransportPeer(Protocol):
+    """A connection the server must close itself on shutdown (a WebRTC peer connection)."""
+
+    async def close(self) -> None: ...
+
+
 @dataclass
 class ServeState:
     config: RttConfig
@@ -57,6 +63,7 @@ class ServeState:
     executor: ThreadPoolExecutor
     gate: InflightGate
     grpc_port: int | None = None
+    peers: set[TransportPeer] = field(default_factory=set)
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def run_blocking(self, fn: Any, *args: Any) -> Any:
