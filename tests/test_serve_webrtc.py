@@ -34,6 +34,8 @@ class Client:
     messages: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     received: list[dict[str, Any]] = field(default_factory=list)
     speech_frames: list[Any] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # monotonic time of each received message
+    answer_s: float = 0.0
 
     def send(self, message: dict[str, Any]) -> None:
         self.channel.send(json.dumps(message))
@@ -62,6 +64,7 @@ async def webrtc_client(server: RunningServer, key: str | None = KEY, player: Me
     def on_message(data: str) -> None:
         msg = json.loads(data)
         client.received.append(msg)
+        client.arrived.append(time.monotonic())
         client.messages.put_nowait(msg)
 
     client.channel.on("message", on_message)
@@ -85,8 +88,11 @@ async def webrtc_client(server: RunningServer, key: str | None = KEY, player: Me
 
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
+        body = await offer_for(pc)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
-            resp = await http.post("/v1/webrtc/offer", json=await offer_for(pc), headers=headers)
+            t0 = time.monotonic()
+            resp = await http.post("/v1/webrtc/offer", json=body, headers=headers)
+            client.answer_s = time.monotonic() - t0
         assert resp.status_code == 200, resp.text
         answer = resp.json()
         assert answer["type"] == "answer" and answer["peer_id"].startswith("p_")
@@ -250,3 +256,54 @@ async def test_microphone_track_reaches_the_session(server):
         assert final["text"].startswith("[en] hello")  # plumbing ASR: "hola" per 0.5 s of speech
     session = server.backend.sessions[-1]
     assert session.spec.sample_rate == 16000 and session.audio_bytes > 16000 * 2  # over a second of PCM16
+
+
+# -- the real models -------------------------------------------------------------------------------
+
+NEEDED = ("whisper-base-ct2", "silero-vad", "gemma3-270m-q4km-latin")
+
+
+@pytest.fixture(scope="module")
+def model_server():
+    from rtt.config import load_config
+    from rtt.models.store import ModelStore
+    from serve.backend import PipelineBackend
+
+    store = ModelStore()
+    if not all(store.is_ready(n) for n in NEEDED):
+        pytest.skip("packaged models not assembled; run `rtt models pull`")
+    config = load_config()
+    srv = start_server(backend=PipelineBackend(config, prewarm=True), config=config,
+                       settings=serve_settings(prewarm=True, worker_threads=2,
+                                               timeouts={"shutdown_grace_s": 300, "finish_s": 600, "idle_s": 600}))
+    yield srv
+    srv.stop(60)
+
+
+@pytest.mark.models
+@pytest.mark.slow
+@pytest.mark.skipif(not CLIP.exists(), reason="FLEURS clips are not in ../shared/data")
+async def test_fleurs_clip_over_webrtc_gives_the_final_translation(model_server):
+    from faster_whisper.audio import decode_audio
+
+    duration = len(decode_audio(str(CLIP), sampling_rate=16000)) / 16000
+    async with webrtc_client(model_server, key=None, player=MediaPlayer(str(CLIP))) as client:
+        t0 = time.monotonic()
+        await hello(client, features={"refinement": False})
+        # The player sends the clip in real time; its end has no trailing silence, so commit.
+        await asyncio.sleep(max(0.0, duration + 0.5 - (time.monotonic() - t0)))
+        client.send({"type": "control", "action": "commit"})
+        await client.wait_for("final_translation", timeout_s=300)
+        client.send({"type": "control", "action": "end"})
+        await client.wait_for("session.ended", timeout_s=300)
+    finals = [m for m in client.received if m["type"] == "final_translation"]
+    at = [round(t - t0, 2) for t, m in zip(client.arrived, client.received, strict=True)
+          if m["type"] == "final_translation"]
+    translation = " ".join(m["text"] for m in finals).lower()
+    transcript = " ".join(m["source_text"] for m in finals).lower()
+    print(f"\nwebrtc transcript: {transcript}\ntranslation: {translation}\noffer->answer {client.answer_s:.3f} s; "
+          f"finals at {at} s after hello, clip {duration:.2f} s")
+    assert "funeral" in transcript and "pedro" in transcript, transcript
+    # Apertium's es->en (the fast tier): "It was so much the quantity of people ... the funeral ..."
+    assert "people" in translation and "funeral" in translation, translation
+    assert not [m for m in client.received if m["type"] == "error"], client.received
