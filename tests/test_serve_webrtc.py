@@ -69,6 +69,7 @@ async def webrtc_client(server: RunningServer, key: str | None = KEY, player: Me
 
     client.channel.on("message", on_message)
     if player is not None:
+        assert player.audio is not None
         pc.addTrack(player.audio)
     else:
         pc.addTransceiver("audio", direction="sendrecv" if speech_back else "sendonly")
@@ -229,6 +230,32 @@ async def test_tts_comes_back_on_the_audio_track(server):
         assert client.speech_frames and client.speech_frames[0].sample_rate == 48000
     # The synthesized chunks went to the track, not onto the DataChannel as tts_audio.
     assert not [m for m in client.received if m["type"] == "tts_audio"]
+
+
+async def test_shutdown_delivers_finals_then_closes_peer_connections():
+    """A final in flight at shutdown reaches the DataChannel, then the server closes the peer."""
+    from tests.serve_fixtures import PlumbingBackend
+
+    srv = start_server(backend=PlumbingBackend(final_delay_s=1.0), settings=serve_settings(api_keys=[KEY]))
+    stopped = False
+    try:
+        async with webrtc_client(srv) as client:
+            await hello(client)
+            client.send({"type": "input_text", "seq": 1, "text": "hola mundo", "final": True})
+            await client.wait_for("ack")
+            await asyncio.to_thread(srv.stop, 30)
+            stopped = True
+            final = await client.wait_for("final_translation", timeout_s=10)
+            assert final["text"] == "[en] hello world"
+            assert (await client.wait_for("session.ended", timeout_s=10))["reason"] == "shutdown"
+            deadline = time.monotonic() + 10
+            while client.pc.connectionState not in ("closed", "failed") and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert client.channel.readyState == "closed"
+        assert not srv.state.peers
+    finally:
+        if not stopped:
+            srv.stop()
 
 
 def _loud(frame: Any) -> bool:
