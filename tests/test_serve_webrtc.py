@@ -258,6 +258,21 @@ async def test_shutdown_delivers_finals_then_closes_peer_connections():
             srv.stop()
 
 
+async def test_no_hello_in_time_gets_idle_timeout_and_a_close():
+    srv = start_server(settings=serve_settings(timeouts={"hello_s": 1.0}))
+    try:
+        async with webrtc_client(srv, key=None) as client:
+            error = await client.wait_for("error", timeout_s=10)
+            assert error["code"] == "IDLE_TIMEOUT" and error["fatal"] is True
+            deadline = time.monotonic() + 10
+            while client.channel.readyState != "closed" and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert client.channel.readyState == "closed"
+        assert not srv.state.peers
+    finally:
+        srv.stop()
+
+
 def _loud(frame: Any) -> bool:
     return bool(abs(frame.to_ndarray()).max() > 500)
 
@@ -300,6 +315,8 @@ def model_server():
     if not all(store.is_ready(n) for n in NEEDED):
         pytest.skip("packaged models not assembled; run `rtt models pull`")
     config = load_config()
+    # No refinement tier: this test reads fast finals, and the shared cores need not load Qwen 1.5B.
+    config = config.model_copy(update={"mt": config.mt.model_copy(update={"refine_tier": None})})
     srv = start_server(backend=PipelineBackend(config, prewarm=True), config=config,
                        settings=serve_settings(prewarm=True, worker_threads=2,
                                                timeouts={"shutdown_grace_s": 300, "finish_s": 600, "idle_s": 600}))
@@ -316,7 +333,7 @@ async def test_fleurs_clip_over_webrtc_gives_the_final_translation(model_server)
     duration = len(decode_audio(str(CLIP), sampling_rate=16000)) / 16000
     async with webrtc_client(model_server, key=None, player=MediaPlayer(str(CLIP))) as client:
         t0 = time.monotonic()
-        await hello(client, features={"refinement": False})
+        await hello(client)
         # The player sends the clip in real time; its end has no trailing silence, so commit.
         await asyncio.sleep(max(0.0, duration + 0.5 - (time.monotonic() - t0)))
         client.send({"type": "control", "action": "commit"})
