@@ -693,21 +693,6 @@ class WebRtcAnswer(_Rest):
     peer_id: str
 
 
-class WebRtcOffer(_Rest):
-    """``POST /v1/webrtc/offer``: a browser's ``pc.localDescription`` once ICE gathering is done."""
-
-    version: int = PROTOCOL_VERSION
-    type: Literal["offer"]
-    sdp: str = Field(min_length=1, max_length=65536)
-
-
-class WebRtcAnswer(_Rest):
-    version: int = PROTOCOL_VERSION
-    type: Literal["answer"] = "answer"
-    sdp: str
-    peer_id: str
-
-
 class InputResult(_Rest):
     seq: int | None = None
     accepted: bool
