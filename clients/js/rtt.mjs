@@ -362,7 +362,9 @@ export class RealtimeSession {
         // The server's input queue is filling: hold input back for retry_after_ms.
         this.#pausedUntil = now() + msg.retry_after_ms;
         clearTimeout(this.#drainTimer);
-        this.#drainTimer = setTimeout(() => this.#flush(), msg.retry_after_ms);
+        // The timer ends the pause itself: timers may fire a little before performance.now()
+        // says the time is up, and a flush that found the pause still on would wait for the next send.
+        this.#drainTimer = setTimeout(() => { this.#pausedUntil = 0; this.#flush(); }, msg.retry_after_ms);
         break;
       case 'error':
         // A refused message was not processed; sending it again unchanged would be refused again.

@@ -9,13 +9,15 @@ export const NO_SERVER = SERVER ? false : 'RTT_URL is not set (tests/test_js_cli
 
 /**
  * @param {string} target ws://host:port
- * @returns {Promise<{ url: string, drop: () => void, close: () => Promise<void>, connections: number }>}
+ * @returns {Promise<{ url: string, drop: () => void, stall: () => void, close: () => Promise<void>, connections: number }>}
  */
 export async function startRelay(target) {
   const { hostname, port } = new URL(target);
   /** @type {Set<net.Socket>} */
   const open = new Set();
-  const relay = { url: '', connections: 0, drop, close };
+  /** @type {Set<net.Socket>} */
+  const clients = new Set();
+  const relay = { url: '', connections: 0, drop, stall, close };
   const server = net.createServer((client) => {
     relay.connections++;
     const upstream = net.connect(Number(port), hostname);
@@ -24,11 +26,16 @@ export async function startRelay(target) {
       s.on('error', () => {});
       s.on('close', () => { open.delete(s); client.destroy(); upstream.destroy(); });
     }
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     client.pipe(upstream);
     upstream.pipe(client);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   relay.url = `ws://127.0.0.1:${/** @type {net.AddressInfo} */ (server.address()).port}`;
+  // What the client writes from now on is swallowed, as by a link that died before the drop is
+  // noticed: the client believes it sent it.
+  function stall() { for (const c of clients) { c.unpipe(); c.on('data', () => {}); c.resume(); } }
   function drop() { for (const s of [...open]) s.resetAndDestroy ? s.resetAndDestroy() : s.destroy(); }
   function close() { drop(); return new Promise((resolve) => server.close(() => resolve())); }
   return relay;

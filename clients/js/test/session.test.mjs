@@ -120,3 +120,31 @@ test('drain: the client holds input back while the server queue is full, and los
   assert.equal(final.text, `[en] ${Array(40).fill('hello').join(' ')} world`);
   session.close();
 });
+
+test("audioFrames 'json': audio sent across a drop is heard exactly once", { skip: NO_SERVER }, async () => {
+  // The plumbing "ASR" says one "hola" per 0.5 s of loud frames: 2.0 s of tone is four, whatever
+  // the drop did to the frames in flight (binary frames would lose 0.4 s here: three).
+  const relay = await startRelay(SERVER);
+  try {
+    const session = await connect({ url: relay.url, apiKey: API_KEY, session: ES_EN, audioFrames: 'json' });
+    const trail = []; // what happened, for a failure's message
+    session.on('*', (e) => { if (e.type !== 'ack') trail.push(`${e.type}:${e.code ?? e.resumed ?? e.text ?? ''}`); });
+    const tone = Int16Array.from({ length: 320 }, (_, i) => Math.round(9000 * Math.sin((2 * Math.PI * 220 * i) / 16000)));
+    for (let i = 0; i < 100; i++) {
+      session.sendAudio(tone);
+      if (i === 40) relay.stall(); // frames 40-59 reach no server...
+      if (i === 60) relay.drop(); // ...and only the JSON frames' missing acks tell
+      // A little slower than real time: the server keeps up and sends no drain (which would hold
+      // frames in the client, away from the stalled link).
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (let i = 0; i < 25; i++) session.sendAudio(new Int16Array(320)); // 0.5 s of silence ends it
+    const asr = await session.waitFor('final_asr', { timeoutMs: 20000 })
+      .catch((e) => { throw new Error(`${e.message} (${session.state}): ${trail}`); });
+    assert.equal(asr.text, 'hola hola hola hola', `${trail}`);
+    assert.ok(relay.connections >= 2);
+    session.close();
+  } finally {
+    await relay.close();
+  }
+});
