@@ -40,7 +40,9 @@ def _rel(path: str | Path) -> str:
 def _model_hashes(models: Any) -> str:
     """``name=hash`` for every model file hash a report records, sorted (one cell)."""
     out = set()
-    for name, info in (models or {}).items():
+    if not isinstance(models, dict):  # a report that names its models without hashes
+        return ""
+    for name, info in models.items():
         if isinstance(info, dict):
             for _file, digest in (info.get("sha256") or {}).items():
                 out.add(f"{info.get('model') or name}={str(digest)[:12]}")
