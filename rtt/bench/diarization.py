@@ -63,6 +63,8 @@ def run_diarization_bench(out: Path = DEFAULT_OUT, config_path: str | None = Non
     from rtt.config import load_config
     from rtt.datasets import shared_data_dir
     from rtt.eval.conversations import build_conversation
+    from rtt.eval.provenance import store_manifest
+    from rtt.models.store import ModelStore
     from rtt.pipeline.components import Components
 
     config = load_config(config_path)
@@ -93,26 +95,13 @@ def run_diarization_bench(out: Path = DEFAULT_OUT, config_path: str | None = Non
                                                         for r in sel) / max(1, sum(r["utterances"] for r in sel)), 1),
         }
     result = {"benchmark": "diarization", "machine": machine(), "wall_s": round(time.perf_counter() - t0, 1),
-              "models": model_files(config.diarization.encoder, config.diarization.segmentation),
+              "models": {name: store_manifest(ModelStore(), name)
+                         for name in (config.diarization.encoder, config.diarization.segmentation)},
               "threshold": config.diarization.threshold, "max_speakers": config.diarization.max_speakers,
               "by_gap": by_gap, "rows": rows}
     write_json(out, result)
     out.with_suffix(".md").write_text(render_markdown(result), encoding="utf-8")
     return result
-
-
-def model_files(*names: str) -> dict[str, Any]:
-    """Each model's file hashes from its store manifest (the provenance every report carries)."""
-    import json
-
-    from rtt.models.store import MANIFEST, ModelStore
-
-    store = ModelStore()
-    out: dict[str, Any] = {}
-    for name in names:
-        files = json.loads((store.path(name) / MANIFEST).read_text())["files"]
-        out[name] = {"model": name, "sha256": {f: info["sha256"] for f, info in files.items()}}
-    return out
 
 
 def render_markdown(r: dict[str, Any]) -> str:

@@ -31,7 +31,6 @@ class SpeakerChangeDetector:
         self._checked = 0  # buffer length at the last check
         self.active = False
         self.checks = 0
-        self.proposed = 0
         self.splits = 0
 
     def start(self, sample: int) -> None:
@@ -70,7 +69,6 @@ class SpeakerChangeDetector:
         if at is None:
             return None
         cut = offset + int(at * SAMPLE_RATE)
-        self.proposed += 1
         span = int(CONFIRM_S * SAMPLE_RATE)
         before, after = buf[max(0, cut - span):cut], buf[cut:cut + span]
         if float(self.encoder.embed(before) @ self.encoder.embed(after)) >= self.threshold:

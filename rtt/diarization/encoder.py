@@ -73,7 +73,6 @@ class SpeakerEncoder:
         """Last hidden state of the top layer for a batch (B, T, 40)."""
         batch, steps, _ = x.shape
         seq = x
-        h = np.zeros((batch, self._w_hh[0].shape[0]), dtype=np.float32)
         for layer in range(LAYERS):
             hidden = self._w_hh[layer].shape[0]
             # The input projection of every step at once; only the recurrence is sequential.

@@ -19,21 +19,14 @@ class SpeakerLabeler:
         self.encoder = encoder
         self.tracker = tracker
         self.last: str | None = None
-        self.ms_total = 0.0  # compute spent (the cost per utterance in reports)
-        self.utterances = 0
         self._lock = threading.Lock()  # labels are assigned in utterance order, one at a time
 
     def label(self, audio: np.ndarray) -> str | None:
         """The speaker of one utterance's audio (16 kHz float); runs in a worker thread."""
-        import time
-
         seconds = len(audio) / SAMPLE_RATE
         if seconds < MIN_SPEECH_S:
             return self.last
-        t0 = time.perf_counter()
         embedding = self.encoder.embed(audio)
         with self._lock:
             self.last = self.tracker.assign(embedding, seconds)
-            self.ms_total += (time.perf_counter() - t0) * 1000
-            self.utterances += 1
             return self.last

@@ -13,7 +13,8 @@ from rtt.config import RttConfig
 from rtt.models.store import MANIFEST, ModelStore
 
 
-def _manifest(store: ModelStore, ref: str) -> dict[str, Any]:
+def store_manifest(store: ModelStore, ref: str) -> dict[str, Any]:
+    """A model's packages and file hashes (16 hex digits) from its store manifest."""
     directory = store.model_dir(ref)
     path = directory / MANIFEST
     if not path.is_file():
@@ -61,10 +62,10 @@ def model_versions(
                 "apertium-en-es": _debian_version("apertium-en-es"),
             }
         else:
-            out[name] = {"backend": cfg.backend, **_manifest(store, cfg.model)}
+            out[name] = {"backend": cfg.backend, **store_manifest(store, cfg.model)}
     if speech:
-        out["asr"] = {"backend": config.asr.backend, **_manifest(store, config.asr.model)}
-        out["vad"] = {"backend": config.vad.backend, **_manifest(store, config.vad.model)}
+        out["asr"] = {"backend": config.asr.backend, **store_manifest(store, config.asr.model)}
+        out["vad"] = {"backend": config.vad.backend, **store_manifest(store, config.vad.model)}
     return out
 
 
