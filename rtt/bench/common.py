@@ -26,6 +26,11 @@ def machine() -> dict[str, Any]:
     }
 
 
+def machine_line(m: dict[str, Any]) -> str:
+    """The machine a report ran on, as its Markdown's last line."""
+    return "Machine: " + ", ".join(f"{k} {v}" for k, v in m.items()) + "."
+
+
 def load_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rtt.bench.common import machine, write_json
+from rtt.bench.common import machine, machine_line, write_json
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "reports" / "speech" / "diarization.json"
@@ -126,7 +126,7 @@ def render_markdown(r: dict[str, Any]) -> str:
                      f" {row['confusion']:.3f} | {row['utterance_accuracy']:.2f} | {row['splits']} |")
     lines += ["", "Missed speech is mostly the transcript's span being shorter than the turn (the final covers"
               " the voiced audio up to the VAD's speech end) and, with overlaps, the second voice under the first.",
-              "", "Machine: " + ", ".join(f"{k} {v}" for k, v in r["machine"].items()) + "."]
+              "", machine_line(r["machine"])]
     return "\n".join(lines) + "\n"
 
 

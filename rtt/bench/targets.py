@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rtt.bench.common import machine, percentile, write_json
+from rtt.bench.common import machine, machine_line, percentile, write_json
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "reports" / "speech" / "targets.json"
@@ -110,7 +110,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     for name, a in r["arms"].items():
         lat = ", ".join(f"{t} {v['p50']} / {v['p95']}" for t, v in a["endpoint_to_final_ms"].items())
         lines.append(f"| {name} | {a['cpu_s_mean']:.1f} ({', '.join(map(str, a['cpu_s_per_run']))}) | {lat} |")
-    lines += ["", "Machine: " + ", ".join(f"{k} {v}" for k, v in r["machine"].items()) + "."]
+    lines += ["", machine_line(r["machine"])]
     return "\n".join(lines) + "\n"
 
 

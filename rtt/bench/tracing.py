@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rtt.bench.common import machine, percentile, write_json
+from rtt.bench.common import machine, machine_line, percentile, write_json
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "reports" / "ops" / "tracing.json"
@@ -206,7 +206,7 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"- End to end, on/off CPU ratio {r['cpu_ratio_on_off']}; compare it with the spread between runs"
         " of one arm (noise on a shared 2-core machine).",
         "",
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in r["machine"].items()) + ".",
+        machine_line(r["machine"]),
     ]
     return "\n".join(lines) + "\n"
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from rtt.bench.common import machine, write_json
+from rtt.bench.common import machine, machine_line, write_json
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "golden_sets" / "vocabulary" / "terms.yaml"
@@ -97,7 +97,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     lines += ["", "Cut short: under 60 % of the sentence's words. The live decoder decodes such an output"
               " again without the prompt (rtt/asr/streaming.py), so the live path keeps the words and loses"
               " only the vocabulary's help on that utterance.", "",
-              "Machine: " + ", ".join(f"{k} {v}" for k, v in r["machine"].items()) + "."]
+              machine_line(r["machine"])]
     return "\n".join(lines) + "\n"
 
 
