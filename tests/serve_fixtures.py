@@ -354,6 +354,26 @@ def serve_settings(**overrides: Any) -> ServeSettings:
     return ServeSettings.model_validate(base)
 
 
+def start_model_server(needed: Sequence[str], *, refine: bool = True,
+                       timeouts: dict[str, float] | None = None, **settings: Any) -> RunningServer:
+    """A server on the default config's real models (skips when the store lacks ``needed``);
+    ``refine=False`` leaves the refinement tier out, for tests that read finals only."""
+    import pytest
+
+    from rtt.models.store import ModelStore
+    from serve.backend import PipelineBackend
+
+    store = ModelStore()
+    if not all(store.is_ready(n) for n in needed):
+        pytest.skip("packaged models not assembled; run `rtt models pull`")
+    config = load_config()
+    if not refine:
+        config = config.model_copy(update={"mt": config.mt.model_copy(update={"refine_tier": None})})
+    timeouts = timeouts or {"shutdown_grace_s": 300, "finish_s": 600, "idle_s": 600}
+    return start_server(backend=PipelineBackend(config, prewarm=True), config=config,
+                        settings=serve_settings(prewarm=True, worker_threads=2, timeouts=timeouts, **settings))
+
+
 def start_server(
     backend: Any | None = None,
     settings: ServeSettings | None = None,

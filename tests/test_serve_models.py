@@ -16,9 +16,7 @@ import pytest
 import sacrebleu
 
 from rtt.client import RttClient
-from rtt.config import load_config
-from serve.backend import PipelineBackend
-from tests.serve_fixtures import SHARED_DATA, EventReader, serve_settings, start_server
+from tests.serve_fixtures import SHARED_DATA, EventReader, start_model_server
 
 pytestmark = pytest.mark.models
 
@@ -37,17 +35,9 @@ def flores_line(clip: str, lang: str) -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    from rtt.models.store import ModelStore
-
-    store = ModelStore()
-    if not all(store.is_ready(n) for n in NEEDED):
-        pytest.skip("packaged models not assembled; run `rtt models pull`")
     if not FLEURS.is_dir():
         pytest.skip("shared data not found")
-    config = load_config()
-    srv = start_server(backend=PipelineBackend(config, prewarm=True), config=config,
-                       settings=serve_settings(prewarm=True, worker_threads=2,
-                                               timeouts={"shutdown_grace_s": 300, "finish_s": 600, "idle_s": 600}))
+    srv = start_model_server(NEEDED)
     yield srv
     srv.stop(60)
 

