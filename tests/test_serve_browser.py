@@ -8,31 +8,19 @@ skipped when either is missing.  Browsers are never downloaded.
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
+from tests.browser_fixtures import launch_chromium, needs_chromium, open_demo
 from tests.serve_fixtures import SHARED_DATA, serve_settings, start_server
 
-CHROMIUM = os.environ.get("RTT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 CLIP = SHARED_DATA / "fleurs" / "fleurs-es-002.ogg"
 
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() or shutil.which("chromium")),
-                                reason="chromium is not installed (apt-get install -y chromium)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +31,7 @@ def server():
 
 
 def open_page(browser, server):
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}/?token=browser-key-1")
-    page.wait_for_function("document.querySelectorAll('#target option').length > 3")
-    page.select_option("#source", "es")
-    page.select_option("#target", "en")
+    page, errors = open_demo(browser, server.base_url, "browser-key-1")
     page.click("#connect")
     page.wait_for_function("window.rtt.sessionId !== null")
     return page, errors

@@ -9,28 +9,21 @@ when any is missing.  Browsers are never downloaded.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser_fixtures import launch_chromium, needs_chromium, open_demo
 from tests.js_fixtures import CLIP_WORDS, start_model_server, write_wav
 from tests.serve_fixtures import RunningServer
 
-CHROMIUM = os.environ.get("RTT_CHROMIUM", "/usr/bin/chromium")
-# As tests/test_serve_browser.py, plus the fake microphone (granted without a prompt).
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        "--autoplay-policy=no-user-gesture-required"]
+# The fake microphone, granted without a prompt.
+MIC_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required"]
 KEY = "browser-mic-key-1"
 
-pytestmark = [pytest.mark.models,
-              pytest.mark.skipif(not (Path(CHROMIUM).exists() or shutil.which("chromium")),
-                                 reason="chromium is not installed (apt-get install -y chromium)")]
+pytestmark = [pytest.mark.models, needs_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +35,13 @@ def server() -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
     # Chromium loops the file: the clip, then 2 s of silence so the endpointer closes each round.
     wav = write_wav(tmp_path_factory.mktemp("mic"), silence_s=2.0)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              args=[*ARGS, f"--use-file-for-fake-audio-capture={wav}"], headless=True)
-        yield b
-        b.close()
+    yield from launch_chromium([*MIC_ARGS, f"--use-file-for-fake-audio-capture={wav}"])
 
 
 def translated_from_microphone(browser: Any, server: RunningServer, transport: str, capture: str) -> tuple[str, Any]:
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.base_url}/?token={KEY}")
-    page.wait_for_function("document.querySelectorAll('#target option').length > 3")
-    page.select_option("#source", "es")
-    page.select_option("#target", "en")
+    page, errors = open_demo(browser, server.base_url, KEY)
     page.select_option("#transport", transport)
     page.select_option("#capture", capture)
     page.click("#mic")  # connects first: no session is open
@@ -91,12 +73,6 @@ def test_microphone_over_websocket_pcm_frames_shows_the_english_final(browser: A
 
 
 def test_microphone_over_webrtc_shows_the_english_final(browser: Any, server: RunningServer) -> None:
-    pytest.importorskip("aiortc")
-    import httpx
-
-    probe = httpx.post(f"{server.base_url}/v1/webrtc/offer", json={}, headers={"Authorization": f"Bearer {KEY}"})
-    if probe.status_code == 404:  # no such route, or serve.webrtc.enabled is off
-        pytest.skip("this server has no WebRTC endpoint")
     opened = server.state.metrics.sessions_opened.labels("webrtc")
     before = opened._value.get()
     text, readout = translated_from_microphone(browser, server, "webrtc", "worklet")
@@ -108,14 +84,6 @@ def test_microphone_over_webrtc_shows_the_english_final(browser: Any, server: Ru
 
 def test_microphone_through_mediarecorder_webm_opus_shows_the_english_final(browser: Any,
                                                                               server: RunningServer) -> None:
-    import importlib
-
-    try:  # the streaming demuxer behind audio.encoding "webm-opus"
-        demuxers = importlib.import_module("rtt.audio.container").DEMUXERS
-    except ImportError:
-        demuxers = {}
-    if "webm-opus" not in demuxers:
-        pytest.skip("this server does not take webm-opus audio")
     text, readout = translated_from_microphone(browser, server, "websocket", "mediarecorder")
     assert all(w in text.lower() for w in CLIP_WORDS), text
     assert not readout["errors"], readout
