@@ -132,4 +132,4 @@ class SessionOptions:
                     f"source and target are both {code!r}", code="UNSUPPORTED_LANGUAGE", field="target_lang"
                 )
         self.target_lang = codes[0]
-        self.target_langs = tuple(codes) if len(codes) > 1 or self.target_langs else ()
+        self.target_langs = tuple(codes) if self.target_langs else ()  # (): just target_lang
